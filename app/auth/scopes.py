@@ -1,0 +1,26 @@
+"""What each role may do, as OAuth-style scopes checked by `Security` dependencies."""
+
+import enum
+
+from app.models import Role
+
+
+class Scope(enum.StrEnum):
+    """A permission a token's role grants."""
+
+    read = "read"
+    progress_write = "progress:write"
+    admin = "admin"
+
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.admin: frozenset(Scope),
+    Role.planner: frozenset({Scope.read}),
+    Role.officer: frozenset({Scope.read, Scope.progress_write}),
+}
+
+ROLE_DESCRIPTIONS: dict[Role, str] = {
+    Role.admin: "reads everything, reports on any project, keeps parks, projects and tokens",
+    Role.planner: "reads the whole portfolio: projects, history, parks and rollups",
+    Role.officer: "reads the whole portfolio and reports progress on one park's projects",
+}

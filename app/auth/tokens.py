@@ -1,0 +1,93 @@
+"""Opaque bearer tokens: generated here, stored only as SHA-256 digests."""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.models import ApiToken, Park, Role, utcnow
+from app.problems import InvalidInput, NotFound
+
+TOKEN_PREFIX = "kp_"
+# Tokens carry 256 random bits, so a fast digest is enough: there is nothing to brute-force.
+_TOKEN_BYTES = 32
+_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def generate_secret() -> str:
+    """Return a new random token string."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+
+
+def hash_secret(secret: str) -> str:
+    """Return the hex SHA-256 digest stored for `secret`."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    session: Session, *, name: str, role: Role, park_id: str | None = None
+) -> tuple[ApiToken, str]:
+    """Store a new token and return it with its secret, which is shown only this once."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A token needs a name.")
+    if role is Role.officer and park_id is None:
+        raise InvalidInput("An officer token needs a park.")
+    if role is not Role.officer and park_id is not None:
+        raise InvalidInput("Only officer tokens are bound to a park.")
+    if park_id is not None and session.get(Park, park_id) is None:
+        raise InvalidInput(f"No park has the id {park_id!r}.")
+    secret = generate_secret()
+    token = ApiToken(
+        name=name,
+        role=role,
+        park_id=park_id,
+        token_hash=hash_secret(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+    )
+    session.add(token)
+    session.commit()
+    session.refresh(token)
+    return token, secret
+
+
+def authenticate(session: Session, secret: str) -> ApiToken | None:
+    """Return the live token for `secret`, or None."""
+    digest = hash_secret(secret)
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    # The lookup is by digest; compare again in constant time so timing reveals nothing.
+    if not hmac.compare_digest(token.token_hash, digest):
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.add(token)
+        session.commit()
+        session.refresh(token)
+    return token
+
+
+def list_tokens(session: Session, *, include_revoked: bool = False) -> Sequence[ApiToken]:
+    """Return the tokens, oldest first."""
+    query = select(ApiToken).order_by(col(ApiToken.id))
+    if not include_revoked:
+        query = query.where(col(ApiToken.revoked_at).is_(None))
+    return session.exec(query).all()
+
+
+def revoke_token(session: Session, *, token_id: int, at: datetime | None = None) -> ApiToken:
+    """Revoke a token; revoking twice keeps the first time."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"No token has the id {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = at or utcnow()
+        session.add(token)
+        session.commit()
+        session.refresh(token)
+    return token

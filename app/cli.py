@@ -1,0 +1,155 @@
+"""The `portfolio` command: migrations, seeding, tokens and the HTTP server."""
+
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlmodel import Session
+
+from app import migrate
+from app.auth.scopes import ROLE_DESCRIPTIONS
+from app.auth.tokens import authenticate, create_token, list_tokens, revoke_token
+from app.config import get_settings
+from app.db import get_engine
+from app.models import Role
+from app.parks.schemas import ParkPublic
+from app.parks.service import list_parks
+from app.problems import AppError
+from app.seeding.load import load_seed
+
+cli = typer.Typer(help="Dalian key-project portfolio service.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+token_cli = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(token_cli, name="token")
+
+
+def _session() -> Session:
+    return Session(get_engine())
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations to DATABASE_URL (default: all)."""
+    migrate.upgrade(get_settings().database_url, revision)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Revert migrations down to REVISION (`base` removes every table)."""
+    migrate.downgrade(get_settings().database_url, revision)
+
+
+@cli.command()
+def seed() -> None:
+    """Load the key-project library; running it again adds nothing."""
+    with _session() as session:
+        result = load_seed(session, seed_dir=get_settings().seed_dir)
+    typer.echo(
+        f"seeded: {result.parks} parks, {result.categories} categories, "
+        f"{result.projects} projects added"
+    )
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [PORT].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [WORKERS].")] = None,
+) -> None:
+    """Run the HTTP service."""
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@token_cli.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="admin, planner or officer.")],
+    name: Annotated[str, typer.Option(help="Who or what holds the token.")],
+    park: Annotated[str | None, typer.Option(help="Park id; officers only.")] = None,
+) -> None:
+    """Issue a token; the token alone is the last line printed."""
+    with _session() as session:
+        try:
+            token, secret = create_token(session, name=name, role=role, park_id=park)
+        except AppError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"created token {token.id} ({token.role}, {token.name}); it is shown only once:")
+    typer.echo(secret)
+
+
+@token_cli.command("list")
+def token_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+) -> None:
+    """List tokens (never their secrets)."""
+    with _session() as session:
+        tokens = list_tokens(session, include_revoked=all_)
+    typer.echo(f"{'id':>4}  {'role':<8} {'park':<12} {'prefix':<10} {'name':<28} state")
+    for t in tokens:
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+        typer.echo(
+            f"{t.id:>4}  {t.role:<8} {t.park_id or '-':<12} {t.prefix:<10} {t.name:<28} {state}"
+        )
+
+
+@token_cli.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id from `list`.")]) -> None:
+    """Revoke a token; requests with it then get 401."""
+    with _session() as session:
+        try:
+            token = revoke_token(session, token_id=token_id)
+        except AppError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"revoked token {token.id} ({token.name})")
+
+
+@cli.command()
+def demo() -> None:
+    """Ensure demo tokens exist (one admin, one planner, one officer per park) and print them."""
+    settings = get_settings()
+    path = settings.demo_tokens_file
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    with _session() as session:
+        wanted: list[tuple[str, Role, ParkPublic | None]] = [
+            ("demo-admin", Role.admin, None),
+            ("demo-planner", Role.planner, None),
+        ]
+        wanted += [(f"demo-officer-{p.id}", Role.officer, p) for p in list_parks(session)]
+        secrets: dict[str, str] = {}
+        for name, role, park in wanted:
+            secret = stored.get(name)
+            if secret is None or authenticate(session, secret) is None:
+                _, secret = create_token(
+                    session, name=name, role=role, park_id=park.id if park else None
+                )
+            secrets[name] = secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(secrets, indent=2))
+    path.chmod(0o600)
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"Demo tokens (kept in {path}):")
+    for name, role, park in wanted:
+        scope = f" for {park.name} ({park.id})" if park else ""
+        typer.echo(f"  {role:<8} {secrets[name]}  {name}: {ROLE_DESCRIPTIONS[role]}{scope}")
+    typer.echo(f"API docs: {base}/docs  (OpenAPI: {base}/openapi.json, ReDoc: {base}/redoc)")
+    typer.echo(
+        f'Try: curl -H "Authorization: Bearer {secrets["demo-planner"]}" '
+        f"{base}/api/v1/projects?limit=2"
+    )
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli()

@@ -1,0 +1,58 @@
+"""Engine and session handling for SQLite and PostgreSQL."""
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from app.config import get_settings
+
+
+def build_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create an engine with the per-dialect settings the service relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; take it over,
+    # as the SQLAlchemy documentation recommends, and turn on foreign keys per connection.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """Return the process-wide engine for the configured database."""
+    settings = get_settings()
+    return build_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+
+def get_session() -> Iterator[Session]:
+    """Yield a session for one request; writes are committed by the service."""
+    with Session(get_engine()) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,203 @@
+"""Every table of the service, its enums and constraints: the schema at a glance."""
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Column, Field, Relationship, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Tier(enum.StrEnum):
+    """Park tiers as table 4 of the plan groups them."""
+
+    demonstration = "demonstration"
+    key = "key"
+
+
+TIER_NAMES = {Tier.demonstration: "示范园区", Tier.key: "重点园区"}
+
+
+class ProjectStatus(enum.StrEnum):
+    """Life-cycle stage of a project."""
+
+    pre_construction = "pre_construction"
+    under_construction = "under_construction"
+    completed = "completed"
+    suspended = "suspended"
+    cancelled = "cancelled"
+
+
+class Role(enum.StrEnum):
+    """What an API token may do; see `app.auth.scopes`."""
+
+    admin = "admin"
+    planner = "planner"
+    officer = "officer"
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite keeps no offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _in(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+def _created_at() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Park(SQLModel, table=True):
+    """An industrial park (a region of table 4), with every spelling the appendix prints."""
+
+    __tablename__ = "park"
+    __table_args__ = (sa.CheckConstraint(_in("tier", Tier), name="tier_known"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100, unique=True)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False))
+    table4_name: str = Field(max_length=100)
+    tier: str = Field(max_length=20)
+    position: int = Field(default=0)
+    archived_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+    projects: list["Project"] = Relationship(back_populates="park")
+
+
+class Category(SQLModel, table=True):
+    """A category of the project library (公共基础设施, 公共服务平台, 创业创新能力)."""
+
+    __tablename__ = "category"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=50, unique=True)
+    code_prefix: str = Field(max_length=8, unique=True)
+    position: int = Field(default=0)
+
+    projects: list["Project"] = Relationship(back_populates="category")
+
+
+class Project(SQLModel, table=True):
+    """One project of the library, with its current status kept in step with its reports."""
+
+    __tablename__ = "project"
+    __table_args__ = (
+        sa.CheckConstraint("start_year <= end_year", name="years_ordered"),
+        sa.CheckConstraint("total_investment_wan >= 0", name="investment_non_negative"),
+        sa.CheckConstraint("seq >= 1", name="seq_positive"),
+        sa.CheckConstraint(_in("status", ProjectStatus), name="status_known"),
+        sa.UniqueConstraint("category_id", "seq", name="uq_project_category_seq"),
+        sa.Index("ix_project_park_category", "park_id", "category_id"),
+        sa.Index("ix_project_start_year", "start_year"),
+        sa.Index("ix_project_status", "status"),
+        sa.Index("ix_project_total_investment_wan", "total_investment_wan"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    category_id: str = Field(foreign_key="category.id", max_length=32)
+    seq: int
+    name: str = Field(max_length=200)
+    park_id: str = Field(foreign_key="park.id", max_length=32)
+    printed_park_name: str = Field(max_length=100)
+    content: str = Field(sa_column=Column(sa.Text, nullable=False))
+    start_year: int
+    end_year: int
+    total_investment_wan: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
+    status: str = Field(max_length=20)
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+
+    park: Park = Relationship(back_populates="projects")
+    category: Category = Relationship(back_populates="projects")
+    progress_entries: list["ProgressEntry"] = Relationship(back_populates="project")
+
+
+class ProgressEntry(SQLModel, table=True):
+    """One progress report on a project; history is append-only."""
+
+    __tablename__ = "progress_entry"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", ProjectStatus), name="status_known"),
+        sa.CheckConstraint(
+            "percent_complete IS NULL OR (percent_complete >= 0 AND percent_complete <= 100)",
+            name="percent_in_range",
+        ),
+        sa.CheckConstraint(
+            "invested_to_date_wan IS NULL OR invested_to_date_wan >= 0",
+            name="invested_non_negative",
+        ),
+        sa.CheckConstraint(_in("reporter_role", Role) + " OR reporter_role = 'seed'", name="role"),
+        sa.Index("ix_progress_entry_project_as_of", "project_id", "as_of", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Optional in Python only, so an entry can be attached through `Project.progress_entries`.
+    project_id: int | None = Field(default=None, foreign_key="project.id", nullable=False)
+    as_of: date
+    status: str = Field(max_length=20)
+    percent_complete: int | None = Field(default=None, sa_column=Column(sa.SmallInteger))
+    invested_to_date_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    note: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    issues: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    is_baseline: bool = Field(default=False)
+    reporter_name: str = Field(max_length=100)
+    reporter_role: str = Field(max_length=20)
+    received_at: datetime = _created_at()
+
+    project: Project = Relationship(back_populates="progress_entries")
+
+
+class ApiToken(SQLModel, table=True):
+    """An opaque bearer token; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", Role), name="role_known"),
+        sa.CheckConstraint(
+            "(role = 'officer' AND park_id IS NOT NULL) OR (role <> 'officer' AND park_id IS NULL)",
+            name="officer_has_park",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=20)
+    park_id: str | None = Field(default=None, foreign_key="park.id", max_length=32)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = _created_at()
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+    park: Park | None = Relationship()

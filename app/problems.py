@@ -1,0 +1,148 @@
+"""RFC 9457 problem details: the error schema, the AppError family and their handlers."""
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    """One offending input field."""
+
+    loc: list[str | int] = Field(description="Where the field is: body, query, path or header.")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(default="about:blank", examples=["about:blank"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["No project has the code INF-999."])
+    instance: str | None = Field(default=None, examples=["/api/v1/projects/INF-999"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="For validation problems: each offending field."
+    )
+
+
+class AppError(Exception):
+    """An error with an HTTP status that the service raises on purpose."""
+
+    status_code: int = 400
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+
+
+class Unauthorized(AppError):
+    status_code = 401
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status_code = 403
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class InvalidInput(AppError):
+    status_code = 422
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Build a problem+json response for `request`."""
+    problem = Problem(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=[FieldError.model_validate(e) for e in errors] if errors is not None else None,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(request, exc.status_code, exc.detail, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"Nothing is served at {request.url.path}."
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return problem_response(request, exc.status_code, detail, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]],
+            "msg": e["msg"],
+            "type": e["type"],
+        }
+        for e in exc.errors()
+    ]
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+    return problem_response(request, 422, f"Invalid input: {fields}.", errors=errors)
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(request, 500, "The service failed to answer; this is a bug.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error, routing and unexpected ones included, answer problem+json."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unhandled)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting the problem answers a route can give."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,41 @@
+"""Project endpoints."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.auth.deps import Reader
+from app.db import SessionDep
+from app.problems import problem_responses
+from app.projects import service
+from app.projects.deps import ProjectByCode
+from app.projects.schemas import ProjectList, ProjectListQuery, ProjectPublic
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+@router.get(
+    "",
+    response_model=ProjectList,
+    status_code=200,
+    summary="List projects",
+    responses=problem_responses(401, 422),
+)
+def list_projects(
+    _: Reader, session: SessionDep, query: Annotated[ProjectListQuery, Query()]
+) -> ProjectList:
+    """Projects matching the filters, one page at a time, each with its newest progress entry."""
+    items, total = service.list_projects(session, query=query)
+    return ProjectList(items=items, total=total, limit=query.limit, offset=query.offset)
+
+
+@router.get(
+    "/{code}",
+    response_model=ProjectPublic,
+    status_code=200,
+    summary="Get one project",
+    responses=problem_responses(401, 404),
+)
+def get_project(_: Reader, session: SessionDep, project: ProjectByCode) -> ProjectPublic:
+    """One project with its master data and newest progress entry."""
+    return service.project_public(session, project=project)

@@ -1,0 +1,139 @@
+"""Project schemas: the query filters, the public project and the paged list."""
+
+import enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.models import ProjectStatus
+from app.progress.schemas import PROGRESS_EXAMPLE, ProgressEntryPublic
+
+
+class CategoryId(enum.StrEnum):
+    """The three categories of the library."""
+
+    infrastructure = "infrastructure"
+    service_platform = "service_platform"
+    innovation = "innovation"
+
+
+ProjectSort = Literal[
+    "appendix",
+    "code",
+    "-code",
+    "total_investment_wan",
+    "-total_investment_wan",
+    "start_year",
+    "-start_year",
+    "end_year",
+    "-end_year",
+]
+
+MAX_PAGE = 500
+
+
+def _split(value: object) -> object:
+    # Accept both `?park=a&park=b` and `?park=a,b`.
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+    return value
+
+
+class ProjectFilters(BaseModel):
+    """Filters shared by the project list, and later by rollups and exports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    park: list[str] = Field(
+        default_factory=list, description="Park ids (comma-separated or repeated)."
+    )
+    category: list[CategoryId] = Field(
+        default_factory=list, description="Category ids (comma-separated or repeated)."
+    )
+    start_year: list[int] = Field(
+        default_factory=list, description="Start years (comma-separated or repeated)."
+    )
+    status: list[ProjectStatus] = Field(
+        default_factory=list, description="Current statuses (comma-separated or repeated)."
+    )
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Text searched in code, name, content and printed park name (substring).",
+    )
+
+    _split_lists = field_validator("park", "category", "start_year", "status", mode="before")(
+        _split
+    )
+
+    @field_validator("start_year")
+    @classmethod
+    def _plausible_years(cls, years: list[int]) -> list[int]:
+        for year in years:
+            if not 1949 <= year <= 2100:
+                raise ValueError(f"start_year {year} is outside 1949–2100")
+        return years
+
+
+class ProjectListQuery(ProjectFilters):
+    """The project list's query: filters, sorting and paging."""
+
+    sort: ProjectSort = Field(
+        default="appendix",
+        description="Order: `appendix` (category, then seq) or a field, `-` for descending.",
+    )
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE, description=f"Page size, 1–{MAX_PAGE}.")
+    offset: int = Field(default=0, ge=0, description="Items to skip.")
+
+
+PROJECT_EXAMPLE: dict[str, Any] = {
+    "code": "INF-001",
+    "category": "infrastructure",
+    "category_name": "公共基础设施",
+    "seq": 1,
+    "name": "沈海高速金州互通立交改造工程",
+    "park_id": "kaifaqu",
+    "park_name": "大连经济技术开发区",
+    "printed_park_name": "大连金普新区",
+    "content": "互通立交改造，公路 I级。",
+    "start_year": 2020,
+    "end_year": 2022,
+    "total_investment_wan": 45000,
+    "status": "pre_construction",
+    "latest_progress": PROGRESS_EXAMPLE,
+    "links": {"self": "/api/v1/projects/INF-001", "progress": "/api/v1/projects/INF-001/progress"},
+}
+
+
+class ProjectPublic(BaseModel):
+    """A project of the library with its newest progress entry."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PROJECT_EXAMPLE]})
+
+    code: str = Field(description="Stable unique code: category prefix and seq.")
+    category: CategoryId
+    category_name: str
+    seq: int = Field(description="Number within its category as the appendix prints it.")
+    name: str
+    park_id: str
+    park_name: str = Field(description="The park's full name.")
+    printed_park_name: str = Field(description="The park as the appendix prints it for this row.")
+    content: str = Field(description="Construction content and scale (主要建设内容及规模).")
+    start_year: int
+    end_year: int
+    total_investment_wan: int = Field(description="Planned total investment, 万元 (CNY 10,000).")
+    status: ProjectStatus = Field(description="Current status: that of the newest entry.")
+    latest_progress: ProgressEntryPublic | None
+    links: dict[str, str]
+
+
+class ProjectList(BaseModel):
+    """One page of projects and the number of all that match."""
+
+    items: list[ProjectPublic]
+    total: int = Field(description="Projects matching the filters, over all pages.")
+    limit: int
+    offset: int

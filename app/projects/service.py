@@ -1,0 +1,133 @@
+"""Reading projects: filtering, sorting, paging and the shape the API returns."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
+from app.problems import InvalidInput, NotFound
+from app.progress import service as progress_service
+from app.projects.schemas import CategoryId, ProjectFilters, ProjectListQuery, ProjectPublic
+
+API_PREFIX = "/api/v1"
+
+_APPENDIX_ORDER = (col(Category.position), col(Project.seq))
+_SORT_COLUMNS: dict[str, Any] = {
+    "code": col(Project.code),
+    "total_investment_wan": col(Project.total_investment_wan),
+    "start_year": col(Project.start_year),
+    "end_year": col(Project.end_year),
+}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
+    """Turn filters into SQL conditions on `project`, refusing unknown parks."""
+    conditions: list[Any] = []
+    if filters.park:
+        known = set(session.exec(select(Park.id).where(col(Park.id).in_(filters.park))).all())
+        unknown = [p for p in filters.park if p not in known]
+        if unknown:
+            raise InvalidInput(f"Unknown park id: {', '.join(unknown)}; see /api/v1/parks.")
+        conditions.append(col(Project.park_id).in_(filters.park))
+    if filters.category:
+        conditions.append(col(Project.category_id).in_(filters.category))
+    if filters.start_year:
+        conditions.append(col(Project.start_year).in_(filters.start_year))
+    if filters.status:
+        conditions.append(col(Project.status).in_(filters.status))
+    if filters.q:
+        pattern = f"%{_escape_like(filters.q.strip().lower())}%"
+        conditions.append(
+            sa.or_(
+                *(
+                    sa.func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        col(Project.code),
+                        col(Project.name),
+                        col(Project.content),
+                        col(Project.printed_park_name),
+                    )
+                )
+            )
+        )
+    return conditions
+
+
+def _order_by(sort: str) -> list[Any]:
+    if sort == "appendix":
+        return list(_APPENDIX_ORDER)
+    column = _SORT_COLUMNS[sort.removeprefix("-")]
+    return [column.desc() if sort.startswith("-") else column.asc(), *_APPENDIX_ORDER]
+
+
+def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[ProjectPublic], int]:
+    """Return one page of matching projects and the count of all matches."""
+    conditions = filter_conditions(session, query)
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(Project).where(*conditions)
+    ).scalar_one()
+    page = session.exec(
+        select(Project, Category, Park)
+        .join(Category, col(Category.id) == Project.category_id)
+        .join(Park, col(Park.id) == Project.park_id)
+        .where(*conditions)
+        .order_by(*_order_by(query.sort))
+        .limit(query.limit)
+        .offset(query.offset)
+    ).all()
+    latest = progress_service.latest_entries(
+        session, project_ids=[p.id for p, _, _ in page if p.id is not None]
+    )
+    items = [
+        to_public(project, category=category, park=park, latest=latest.get(project.id or 0))
+        for project, category, park in page
+    ]
+    return items, total
+
+
+def get_project(session: Session, *, code: str) -> Project:
+    """Load a project by code (case-insensitive) or raise NotFound."""
+    project = session.exec(select(Project).where(Project.code == code.upper())).first()
+    if project is None:
+        raise NotFound(f"No project has the code {code!r}.")
+    return project
+
+
+def project_public(session: Session, *, project: Project) -> ProjectPublic:
+    """Shape one loaded project, with its newest entry, for the API."""
+    assert project.id is not None
+    latest = progress_service.latest_entries(session, project_ids=[project.id])
+    return to_public(
+        project, category=project.category, park=project.park, latest=latest.get(project.id)
+    )
+
+
+def to_public(
+    project: Project, *, category: Category, park: Park, latest: ProgressEntry | None
+) -> ProjectPublic:
+    """Shape a project with its category, park and newest entry."""
+    path = f"{API_PREFIX}/projects/{project.code}"
+    return ProjectPublic(
+        code=project.code,
+        category=CategoryId(category.id),
+        category_name=category.name,
+        seq=project.seq,
+        name=project.name,
+        park_id=park.id,
+        park_name=park.name,
+        printed_park_name=project.printed_park_name,
+        content=project.content,
+        start_year=project.start_year,
+        end_year=project.end_year,
+        total_investment_wan=project.total_investment_wan,
+        status=ProjectStatus(project.status),
+        latest_progress=(
+            progress_service.to_public(latest, project_code=project.code) if latest else None
+        ),
+        links={"self": path, "progress": f"{path}/progress"},
+    )
