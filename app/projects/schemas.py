@@ -47,22 +47,31 @@ class ProjectFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     park: list[str] = Field(
-        default_factory=list, description="Park ids (comma-separated or repeated)."
+        default_factory=list,
+        description="Park ids (comma-separated or repeated).",
+        examples=[["gaoxin"], ["lvshun", "baoshui"]],
     )
     category: list[CategoryId] = Field(
-        default_factory=list, description="Category ids (comma-separated or repeated)."
+        default_factory=list,
+        description="Category ids (comma-separated or repeated).",
+        examples=[["innovation"]],
     )
     start_year: list[int] = Field(
-        default_factory=list, description="Start years (comma-separated or repeated)."
+        default_factory=list,
+        description="Start years (comma-separated or repeated).",
+        examples=[[2019], [2017, 2018]],
     )
     status: list[ProjectStatus] = Field(
-        default_factory=list, description="Current statuses (comma-separated or repeated)."
+        default_factory=list,
+        description="Current statuses (comma-separated or repeated).",
+        examples=[["under_construction"]],
     )
     q: str | None = Field(
         default=None,
         min_length=1,
         max_length=100,
         description="Text searched in code, name, content and printed park name (substring).",
+        examples=["大连理工大学"],
     )
 
     _split_lists = field_validator("park", "category", "start_year", "status", mode="before")(

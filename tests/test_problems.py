@@ -1,0 +1,70 @@
+"""Every error answers RFC 9457 problem+json."""
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.db import build_engine, get_session
+from app.main import create_app
+
+
+def test_unknown_route_is_404_problem(client):
+    response = client.get("/api/v1/nowhere")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Nothing is served at /api/v1/nowhere.",
+        "instance": "/api/v1/nowhere",
+    }
+
+
+def test_wrong_method_is_405_problem(client, auth):
+    response = client.delete("/api/v1/parks", headers=auth())
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "DELETE is not allowed on /api/v1/parks."
+
+
+def test_unexpected_failure_is_500_problem_without_internals():
+    app = create_app()
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "secret" not in response.text
+    assert response.json()["title"] == "Internal Server Error"
+
+
+def test_health_probes(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_readyz_is_503_when_the_database_is_gone():
+    app = create_app()
+    dead = build_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    app.dependency_overrides[get_session] = lambda: Session(dead)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_openapi_documents_every_operation():
+    spec = create_app().openapi()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("summary"), f"{method} {path} has no summary"
+            assert operation.get("description"), f"{method} {path} has no description"
+            if path.startswith("/api/v1"):
+                assert "401" in operation["responses"], f"{method} {path} lacks 401"
+    for name in ("ProjectPublic", "ParkPublic", "ProgressEntryPublic", "CategoryPublic"):
+        assert spec["components"]["schemas"][name].get("examples"), name
+    assert "BearerToken" in spec["components"]["securitySchemes"]
