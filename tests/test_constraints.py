@@ -1,5 +1,7 @@
 """The database itself refuses bad rows, not only the Python code."""
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +39,7 @@ def _project(**overrides):
         pytest.param(
             lambda: ProgressEntry(
                 project_id=1,
-                as_of="2020-01-01",
+                as_of=date(2020, 1, 1),
                 status="completed",
                 percent_complete=101,
                 reporter_name="x",
@@ -48,7 +50,7 @@ def _project(**overrides):
         pytest.param(
             lambda: ProgressEntry(
                 project_id=1,
-                as_of="2020-01-01",
+                as_of=date(2020, 1, 1),
                 status="completed",
                 invested_to_date_wan=-5,
                 reporter_name="x",
@@ -59,7 +61,7 @@ def _project(**overrides):
         pytest.param(
             lambda: ProgressEntry(
                 project_id=10**9,
-                as_of="2020-01-01",
+                as_of=date(2020, 1, 1),
                 status="completed",
                 reporter_name="x",
                 reporter_role="officer",

@@ -14,7 +14,7 @@ class CategoryPublic(BaseModel):
                     "name": "公共基础设施",
                     "code_prefix": "INF",
                     "project_count": 53,
-                    "total_investment_wan": 2431032,
+                    "total_investment_wan": 2495932,
                 }
             ]
         }

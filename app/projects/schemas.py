@@ -107,7 +107,7 @@ PROJECT_EXAMPLE: dict[str, Any] = {
     "park_id": "kaifaqu",
     "park_name": "大连经济技术开发区",
     "printed_park_name": "大连金普新区",
-    "content": "互通立交改造，公路 I级。",
+    "content": "互通立交改造，公路I级。",
     "start_year": 2020,
     "end_year": 2022,
     "total_investment_wan": 45000,
