@@ -14,13 +14,12 @@ from sqlmodel import Session
 
 from app import migrate
 from app.auth.tokens import create_token
-from app.config import ROOT_DIR
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.models import Role
+from app.seeding.extract import SEED_DIR
 from app.seeding.load import load_seed
 
-SEED_DIR = ROOT_DIR / "seed"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 

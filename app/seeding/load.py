@@ -10,12 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
-
-CATEGORIES = (
-    ("infrastructure", "公共基础设施", "INF"),
-    ("service_platform", "公共服务平台", "SVC"),
-    ("innovation", "创业创新能力", "INN"),
-)
+from app.seeding.extract import CATEGORIES
 
 # The plan prints no date of its own; its newest progress notes read "截止 2019年 9月末"
 # (as at the end of September 2019), so the printed notes are dated then.
@@ -23,19 +18,33 @@ BASELINE_AS_OF = date(2019, 9, 30)
 BASELINE_REPORTER = "附件3 重点项目库"
 BASELINE_ROLE = "seed"
 
-# The printed notes carry no status; their wording does. A note that reports finished works
-# is completed, one that reports works on site is under construction, one that speaks only of
-# preparation is pre-construction; checked in that order, so "主体完成，正在办理验收手续"
-# counts as under construction, not as preparation.
-_COMPLETED = re.compile(r"已投产|已竣工|竣工验收|已建成|建成投产|已完工|全部完工")
-_ON_SITE = re.compile(r"在建|施工|主体|封顶|装修|安装|调试|基础|开工|试生产|投产|完成投资")
+# The printed notes carry no status; their wording does. Plans ("计划…开工") and permits for
+# future works ("办理施工许可证") say nothing about the site today, so they are set aside first.
+# Then: a halt is `suspended`; finished works with nothing left open are `completed`; any
+# works on site make it `under_construction`; anything else (site selection, land, approvals,
+# negotiation, or no note at all) is `pre_construction`.
+_PLANS = re.compile(r"(计划|拟|预计|下步)[^，。；]*")
+_PERMITS = re.compile(
+    r"施工(手续|许可证?(手续)?|图纸?(设计|审查|批复)?|招标)|开工(前|许可证?)|建设手续"
+)
+_SUSPENDED = re.compile(r"暂停|暂缓|停工")
+_COMPLETED = re.compile(r"全部建成|已建成|已投产|正式投产|已产出|竣工投产|投入使用|投入运营")
+_STILL_OPEN = re.compile(r"正在|剩余|尚有|待|中试|二期")
+_ON_SITE = re.compile(
+    r"在建|施工|主体|封顶|装修|装饰|安装|调试|基础|地基|基坑|投产|砌筑|幕墙|浇筑|绑扎|铺设|"
+    r"挖泥|土建|场地平整|预制|厂房|厂棚|工程量|设备|翻新|改造|完成总?投资|累计|形象进度|完工|竣工|"
+    r"建设阶段|推进|工程建设|完成\d+%"
+)
 
 
 def baseline_status(note: str) -> ProjectStatus:
     """Read a status from a printed progress note."""
-    if _COMPLETED.search(note):
+    if _SUSPENDED.search(note):
+        return ProjectStatus.suspended
+    present = _PERMITS.sub("", _PLANS.sub("", note))
+    if _COMPLETED.search(present) and not _STILL_OPEN.search(present):
         return ProjectStatus.completed
-    if _ON_SITE.search(note):
+    if _ON_SITE.search(present):
         return ProjectStatus.under_construction
     return ProjectStatus.pre_construction
 
@@ -77,7 +86,7 @@ def load_seed(session: Session, *, seed_dir: Path) -> SeedResult:
     known_categories = set(session.exec(select(Category.id)).all())
     new_categories = [
         Category(id=cid, name=name, code_prefix=prefix, position=position)
-        for position, (cid, name, prefix) in enumerate(CATEGORIES, start=1)
+        for position, (name, cid, prefix) in enumerate(CATEGORIES, start=1)
         if cid not in known_categories
     ]
     session.add_all(new_categories)
