@@ -141,12 +141,15 @@ def demo() -> None:
     base = f"http://{settings.host}:{settings.port}"
     typer.echo(f"Demo tokens (kept in {path}):")
     for name, role, park in wanted:
-        scope = f" for {park.name} ({park.id})" if park else ""
-        typer.echo(f"  {role:<8} {secrets[name]}  {name}: {ROLE_DESCRIPTIONS[role]}{scope}")
-    typer.echo(f"API docs: {base}/docs  (OpenAPI: {base}/openapi.json, ReDoc: {base}/redoc)")
+        where = f"{park.id:<12} {park.name}" if park else "-"
+        typer.echo(f"  {role:<8} {secrets[name]}  {where}")
+    typer.echo("What each role may do:")
+    for role, description in ROLE_DESCRIPTIONS.items():
+        typer.echo(f"  {role:<8} {description}")
+    typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)")
     typer.echo(
         f'Try: curl -H "Authorization: Bearer {secrets["demo-planner"]}" '
-        f"{base}/api/v1/projects?limit=2"
+        f'"{base}/api/v1/projects?park=gaoxin&limit=2"'
     )
 
 

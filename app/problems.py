@@ -113,14 +113,24 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
-            "loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]],
+            "loc": [p if isinstance(p, int) else str(p) for p in e["loc"]],
             "msg": e["msg"],
             "type": e["type"],
         }
         for e in exc.errors()
     ]
-    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
-    return problem_response(request, 422, f"Invalid input: {fields}.", errors=errors)
+    return problem_response(
+        request,
+        422,
+        "Invalid input: " + "; ".join(_describe(e) for e in errors) + ".",
+        errors=errors,
+    )
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where, *path = error["loc"]
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    return f"{where} {field}: {error['msg']}" if field else f"{where}: {error['msg']}"
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

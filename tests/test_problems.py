@@ -68,3 +68,13 @@ def test_openapi_documents_every_operation():
     for name in ("ProjectPublic", "ParkPublic", "ProgressEntryPublic", "CategoryPublic"):
         assert spec["components"]["schemas"][name].get("examples"), name
     assert "BearerToken" in spec["components"]["securitySchemes"]
+
+
+def test_validation_problem_reads_as_a_sentence(client, auth):
+    response = client.get(
+        "/api/v1/projects", params={"status": "done", "limit": "many"}, headers=auth()
+    )
+    body = response.json()
+    assert body["detail"].startswith("Invalid input: query status[0]: Input should be")
+    assert "query limit: Input should be a valid integer" in body["detail"]
+    assert {tuple(e["loc"]) for e in body["errors"]} == {("query", "status", 0), ("query", "limit")}

@@ -22,5 +22,5 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.admin: "reads everything, reports on any project, keeps parks, projects and tokens",
     Role.planner: "reads the whole portfolio: projects, history, parks and rollups",
-    Role.officer: "reads the whole portfolio and reports progress on one park's projects",
+    Role.officer: "reads the whole portfolio and reports progress on its own park's projects",
 }
