@@ -20,7 +20,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
-    Role.admin: "reads everything, reports on any project, keeps parks, projects and tokens",
-    Role.planner: "reads the whole portfolio: projects, history, parks and rollups",
-    Role.officer: "reads the whole portfolio and reports progress on its own park's projects",
+    Role.admin: "reads the whole portfolio; may report on any park and keep the master data",
+    Role.planner: "reads the whole portfolio: projects, progress history, parks, categories",
+    Role.officer: "reads the whole portfolio; may report progress on its own park's projects",
 }
