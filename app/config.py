@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     seed_dir: Path = Field(default=ROOT_DIR / "seed", description="Folder of the seed data files.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connection pool size.")
+    max_json_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest JSON request body accepted (413 above)."
+    )
+    max_upload_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload accepted."
+    )
     demo_tokens_file: Path = Field(
         default=ROOT_DIR / "var" / "demo-tokens.json",
         description="Where `portfolio demo` keeps the demo tokens it printed.",

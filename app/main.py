@@ -4,6 +4,8 @@ from fastapi import APIRouter, FastAPI
 
 from app import health
 from app.categories.router import router as categories_router
+from app.config import get_settings
+from app.limits import BodySizeLimit
 from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
@@ -37,6 +39,12 @@ def create_app() -> FastAPI:
         openapi_tags=TAGS,
     )
     install_problem_handlers(app)
+    settings = get_settings()
+    app.add_middleware(
+        BodySizeLimit,
+        json_limit=settings.max_json_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+    )
     api = APIRouter(prefix="/api/v1")
     for router in (projects_router, progress_router, parks_router, categories_router):
         api.include_router(router)

@@ -37,6 +37,14 @@ class ProjectStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+class ReviewState(enum.StrEnum):
+    """Where a progress report stands in review."""
+
+    submitted = "submitted"
+    approved = "approved"
+    returned = "returned"
+
+
 class Role(enum.StrEnum):
     """What an API token may do; see `app.auth.scopes`."""
 
@@ -89,6 +97,7 @@ class Park(SQLModel, table=True):
     table4_name: str = Field(max_length=100)
     tier: str = Field(max_length=20)
     position: int = Field(default=0)
+    version: int = Field(default=1, description="Bumped on every change; the ETag.")
     archived_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
     projects: list["Project"] = Relationship(back_populates="park")
@@ -121,6 +130,7 @@ class Project(SQLModel, table=True):
         sa.Index("ix_project_start_year", "start_year"),
         sa.Index("ix_project_status", "status"),
         sa.Index("ix_project_total_investment_wan", "total_investment_wan"),
+        sa.Index("ix_project_archived_at", "archived_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -135,8 +145,10 @@ class Project(SQLModel, table=True):
     end_year: int
     total_investment_wan: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
     status: str = Field(max_length=20)
+    version: int = Field(default=1, description="Bumped on every change; the ETag.")
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
+    archived_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
     park: Park = Relationship(back_populates="projects")
     category: Category = Relationship(back_populates="projects")
@@ -158,13 +170,22 @@ class ProgressEntry(SQLModel, table=True):
             name="invested_non_negative",
         ),
         sa.CheckConstraint(_in("reporter_role", Role) + " OR reporter_role = 'seed'", name="role"),
+        sa.CheckConstraint(_in("review_state", ReviewState), name="review_state_known"),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+        sa.UniqueConstraint(
+            "project_id", "period", "revision", name="uq_progress_entry_project_period_revision"
+        ),
         sa.Index("ix_progress_entry_project_as_of", "project_id", "as_of", "received_at"),
+        sa.Index("ix_progress_entry_period", "period"),
+        sa.Index("ix_progress_entry_review_state", "review_state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     # Optional in Python only, so an entry can be attached through `Project.progress_entries`.
     project_id: int | None = Field(default=None, foreign_key="project.id", nullable=False)
     as_of: date
+    period: str = Field(max_length=7, description="Reporting period: the month of as_of.")
+    revision: int = Field(default=1, description="1 for the first report of its period.")
     status: str = Field(max_length=20)
     percent_complete: int | None = Field(default=None, sa_column=Column(sa.SmallInteger))
     invested_to_date_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
@@ -173,7 +194,12 @@ class ProgressEntry(SQLModel, table=True):
     is_baseline: bool = Field(default=False)
     reporter_name: str = Field(max_length=100)
     reporter_role: str = Field(max_length=20)
+    reporter_token_id: int | None = Field(default=None, foreign_key="api_token.id")
     received_at: datetime = _created_at()
+    review_state: str = Field(default=ReviewState.submitted, max_length=20)
+    reviewer_name: str | None = Field(default=None, max_length=100)
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    review_comment: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
 
     project: Project = Relationship(back_populates="progress_entries")
 
@@ -201,3 +227,20 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
     park: Park | None = Relationship()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an `Idempotency-Key`, replayed on retries."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (
+        sa.UniqueConstraint("token_id", "key", name="uq_idempotency_record_token_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="api_token.id")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64, description="SHA-256 of method, path and body.")
+    status_code: int
+    response_body: dict[str, Any] = Field(sa_column=Column(sa.JSON, nullable=False))
+    created_at: datetime = _created_at()

@@ -41,10 +41,17 @@ class AppError(Exception):
 
     status_code: int = 400
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers
+        self.errors = errors
 
 
 class Unauthorized(AppError):
@@ -66,8 +73,31 @@ class Conflict(AppError):
     status_code = 409
 
 
+class PreconditionFailed(AppError):
+    status_code = 412
+
+
+class ContentTooLarge(AppError):
+    status_code = 413
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+
+
 class InvalidInput(AppError):
+    """Bad input; `errors` names each offending field as validation problems do."""
+
     status_code = 422
+
+
+class PreconditionRequired(AppError):
+    status_code = 428
+
+
+def field_error(*loc: str | int, msg: str, type_: str = "value_error") -> dict[str, Any]:
+    """One entry of a problem's `errors` list."""
+    return {"loc": list(loc), "msg": msg, "type": type_}
 
 
 def problem_response(
@@ -96,7 +126,9 @@ def problem_response(
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem_response(request, exc.status_code, exc.detail, headers=exc.headers)
+    return problem_response(
+        request, exc.status_code, exc.detail, errors=exc.errors, headers=exc.headers
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

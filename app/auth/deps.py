@@ -56,4 +56,6 @@ def get_principal(
 
 
 Reader = Annotated[Principal, Security(get_principal, scopes=[Scope.read])]
+ProgressWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.progress_write])]
+Reviewer = Annotated[Principal, Security(get_principal, scopes=[Scope.review])]
 Admin = Annotated[Principal, Security(get_principal, scopes=[Scope.admin])]

@@ -10,17 +10,18 @@ class Scope(enum.StrEnum):
 
     read = "read"
     progress_write = "progress:write"
+    review = "progress:review"
     admin = "admin"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.admin: frozenset(Scope),
-    Role.planner: frozenset({Scope.read}),
+    Role.planner: frozenset({Scope.read, Scope.review}),
     Role.officer: frozenset({Scope.read, Scope.progress_write}),
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
-    Role.admin: "reads the whole portfolio; may report on any park and keep the master data",
-    Role.planner: "reads the whole portfolio: projects, progress history, parks, categories",
-    Role.officer: "reads the whole portfolio; may report progress on its own park's projects",
+    Role.admin: "everything: reads, reports on any park, reviews, keeps the master data",
+    Role.planner: "reads the whole portfolio and reviews reports (approve or return)",
+    Role.officer: "reads the whole portfolio and reports progress on its own park's projects",
 }

@@ -1,15 +1,33 @@
 """Progress endpoints, nested under the project they belong to."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from app.auth.deps import Reader
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from app import idempotency
+from app.auth.deps import ProgressWriter, Reader, Reviewer
 from app.db import SessionDep
+from app.idempotency import IdempotentRequest
+from app.models import ReviewState
 from app.problems import problem_responses
 from app.progress import service
-from app.progress.schemas import ProgressHistory
+from app.progress.schemas import (
+    FIGURES_DESCRIPTION,
+    ApproveRequest,
+    Figures,
+    ProgressCreate,
+    ProgressEntryPublic,
+    ProgressHistory,
+    ReturnRequest,
+)
 from app.projects.deps import ProjectByCode
 
 router = APIRouter(prefix="/projects/{code}/progress", tags=["progress"])
+
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "Any unique string (e.g. a UUID). A retry with the same key and body returns the first "
+    "answer and stores nothing new; the same key with another body is refused (422)."
+)
 
 
 @router.get(
@@ -19,8 +37,102 @@ router = APIRouter(prefix="/projects/{code}/progress", tags=["progress"])
     summary="Get a project's progress history",
     responses=problem_responses(401, 404),
 )
-def list_progress(_: Reader, session: SessionDep, project: ProjectByCode) -> ProgressHistory:
+def list_progress(
+    _: Reader,
+    session: SessionDep,
+    project: ProjectByCode,
+    figures: Annotated[Figures, Query(description=FIGURES_DESCRIPTION)] = Figures.latest,
+) -> ProgressHistory:
     """Every progress entry of the project, newest first, the printed baseline included."""
-    entries = service.list_history(session, project=project)
+    entries = service.list_history(session, project=project, figures=figures)
     items = [service.to_public(e, project_code=project.code) for e in entries]
-    return ProgressHistory(project_code=project.code, items=items, total=len(items))
+    return ProgressHistory(
+        project_code=project.code, figures=figures, items=items, total=len(items)
+    )
+
+
+@router.post(
+    "",
+    response_model=ProgressEntryPublic,
+    status_code=201,
+    summary="Report progress on a project",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+def create_progress(
+    principal: ProgressWriter,
+    session: SessionDep,
+    project: ProjectByCode,
+    report: ProgressCreate,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY_DESCRIPTION)
+    ] = None,
+) -> ProgressEntryPublic:
+    """Append a report: officers for their own park's projects, admins for any."""
+    key = idempotency.parse_key(idempotency_key)
+    fingerprinted = (
+        IdempotentRequest(
+            key,
+            idempotency.fingerprint("POST", request.url.path, report.model_dump(mode="json")),
+        )
+        if key is not None
+        else None
+    )
+    result = service.create_progress(
+        session, project=project, report=report, principal=principal, request=fingerprinted
+    )
+    response.headers["Location"] = f"{request.url.path}/{result.entry.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.entry
+
+
+@router.post(
+    "/{entry_id}/approve",
+    response_model=ProgressEntryPublic,
+    status_code=200,
+    summary="Approve a report",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def approve_progress(
+    principal: Reviewer,
+    session: SessionDep,
+    project: ProjectByCode,
+    entry_id: int,
+    body: ApproveRequest | None = None,
+) -> ProgressEntryPublic:
+    """Planners and admins approve a submitted report; it then counts in official figures."""
+    return service.review_entry(
+        session,
+        project=project,
+        entry_id=entry_id,
+        principal=principal,
+        decision=ReviewState.approved,
+        comment=body.comment if body else "",
+    )
+
+
+@router.post(
+    "/{entry_id}/return",
+    response_model=ProgressEntryPublic,
+    status_code=200,
+    summary="Return a report for revision",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def return_progress(
+    principal: Reviewer,
+    session: SessionDep,
+    project: ProjectByCode,
+    entry_id: int,
+    body: ReturnRequest,
+) -> ProgressEntryPublic:
+    """Planners and admins send a report back with a comment; the officer then revises it."""
+    return service.review_entry(
+        session,
+        project=project,
+        entry_id=entry_id,
+        principal=principal,
+        decision=ReviewState.returned,
+        comment=body.comment,
+    )

@@ -1,11 +1,18 @@
-"""Progress entry schemas."""
+"""Progress entry schemas: reports in, history out, review actions."""
 
+import enum
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.models import ProjectStatus
+from app.models import ProjectStatus, ReviewState
+
+# Reporting dates are calendar dates in China: "not in the future" means there.
+REPORTING_TZ = ZoneInfo("Asia/Shanghai")
+EARLIEST_AS_OF = date(2000, 1, 1)
+MAX_TEXT = 2000
 
 PROGRESS_EXAMPLE: dict[str, Any] = {
     "id": 1,
@@ -17,11 +24,97 @@ PROGRESS_EXAMPLE: dict[str, Any] = {
     "invested_to_date_wan": None,
     "note": "正在开展前期论证。",
     "issues": "",
+    "revision": 1,
     "is_baseline": True,
     "reporter_name": "附件3 重点项目库",
     "reporter_role": "seed",
     "received_at": "2026-11-22T00:00:00Z",
+    "review_state": "approved",
+    "reviewer_name": None,
+    "reviewed_at": None,
+    "review_comment": "",
 }
+
+
+class Figures(enum.StrEnum):
+    """Which reports count: all of them, or only those a reviewer approved."""
+
+    latest = "latest"
+    official = "official"
+
+
+FIGURES_DESCRIPTION = (
+    "`latest` (default): every report counts, the newest revision of each period winning; "
+    "`official`: only approved reports count."
+)
+
+
+class ProgressCreate(BaseModel):
+    """A progress report from a park officer (or an admin)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "as_of": "2026-10-31",
+                    "status": "under_construction",
+                    "percent_complete": 65,
+                    "invested_to_date_wan": 143000,
+                    "note": "主体结构封顶，进入设备安装阶段。",
+                    "issues": "部分进口设备到货延迟。",
+                }
+            ]
+        },
+    )
+
+    as_of: date = Field(description="The date reported on; not in the future (Asia/Shanghai).")
+    status: ProjectStatus
+    percent_complete: int | None = Field(
+        default=None, ge=0, le=100, description="Physical progress, 0–100 %."
+    )
+    invested_to_date_wan: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**12,
+        description="Cumulative investment up to `as_of`, 万元 (CNY 10,000).",
+    )
+    note: str = Field(default="", max_length=MAX_TEXT, description="Progress note (形象进度).")
+    issues: str = Field(default="", max_length=MAX_TEXT, description="Blockers (存在问题).")
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of_in_range(cls, value: date) -> date:
+        today = datetime.now(REPORTING_TZ).date()
+        if value > today:
+            raise ValueError(f"as_of {value} is in the future (today is {today} in China)")
+        if value < EARLIEST_AS_OF:
+            raise ValueError(f"as_of {value} is before {EARLIEST_AS_OF}")
+        return value
+
+    @field_validator("note", "issues")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+class ReturnRequest(BaseModel):
+    """Why a report goes back to its officer."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"comment": "累计投资低于上月，请核实后重新填报。"}]},
+    )
+
+    comment: str = Field(min_length=1, max_length=MAX_TEXT, description="What to fix.")
+
+
+class ApproveRequest(BaseModel):
+    """An optional remark on approval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=MAX_TEXT)
 
 
 class ProgressEntryPublic(BaseModel):
@@ -40,15 +133,21 @@ class ProgressEntryPublic(BaseModel):
     )
     note: str = Field(description="Progress note (形象进度); the baseline holds the printed note.")
     issues: str = Field(description="Blockers raised (存在问题).")
+    revision: int = Field(description="1 for a period's first report, 2 for its revision, …")
     is_baseline: bool = Field(description="True for the note printed in Appendix 3.")
     reporter_name: str = Field(description="Name of the token that reported, or the source.")
     reporter_role: str = Field(description="Role of the reporter; `seed` for the baseline.")
     received_at: datetime = Field(description="When the service stored the entry (UTC).")
+    review_state: ReviewState = Field(description="`submitted`, `approved` or `returned`.")
+    reviewer_name: str | None = Field(description="Who approved or returned it.")
+    reviewed_at: datetime | None
+    review_comment: str = Field(description="The reviewer's comment.")
 
 
 class ProgressHistory(BaseModel):
     """A project's progress history, newest first, baseline included."""
 
     project_code: str
+    figures: Figures = Field(description=FIGURES_DESCRIPTION)
     items: list[ProgressEntryPublic]
     total: int

@@ -1,12 +1,20 @@
-"""Reading progress history and the newest entry of each project."""
+"""Progress history: reports in, review, and which entry states each project's figures."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.models import ProgressEntry, Project, ProjectStatus
-from app.progress.schemas import ProgressEntryPublic
+from app import idempotency
+from app.auth.deps import Principal
+from app.auth.policy import ensure_can_report
+from app.idempotency import IdempotentRequest
+from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
+from app.problems import Conflict, InvalidInput, NotFound, field_error
+from app.progress.schemas import REPORTING_TZ, Figures, ProgressCreate, ProgressEntryPublic
 
 # Newest first: by the date reported on, then by when it was received.
 NEWEST_FIRST = (
@@ -14,6 +22,7 @@ NEWEST_FIRST = (
     col(ProgressEntry.received_at).desc(),
     col(ProgressEntry.id).desc(),
 )
+_WRITE_ATTEMPTS = 3
 
 
 def to_public(entry: ProgressEntry, *, project_code: str) -> ProgressEntryPublic:
@@ -23,39 +32,298 @@ def to_public(entry: ProgressEntry, *, project_code: str) -> ProgressEntryPublic
         id=entry.id,
         project_code=project_code,
         as_of=entry.as_of,
-        period=entry.as_of.strftime("%Y-%m"),
+        period=entry.period,
         status=ProjectStatus(entry.status),
         percent_complete=entry.percent_complete,
         invested_to_date_wan=entry.invested_to_date_wan,
         note=entry.note,
         issues=entry.issues,
+        revision=entry.revision,
         is_baseline=entry.is_baseline,
         reporter_name=entry.reporter_name,
         reporter_role=entry.reporter_role,
         received_at=entry.received_at,
+        review_state=ReviewState(entry.review_state),
+        reviewer_name=entry.reviewer_name,
+        reviewed_at=entry.reviewed_at,
+        review_comment=entry.review_comment,
     )
 
 
-def list_history(session: Session, *, project: Project) -> Sequence[ProgressEntry]:
-    """Return a project's entries, newest first."""
+def end_of_day_utc(day: date) -> datetime:
+    """The first instant after `day` ends in China, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=REPORTING_TZ).astimezone(UTC)
+
+
+def current_entries(
+    figures: Figures, *, as_of: date | None = None, project_ids: Sequence[int] | None = None
+) -> sa.Subquery:
+    """One row per project (`project_id`, `entry_id`): the entry stating its current figures.
+
+    A period counts with its newest revision (with `official` figures, its newest approved
+    one); the current entry is the counting entry with the latest `as_of`, then the latest
+    receipt. With `as_of`, reports dated or received after the end of that day are unseen.
+    """
+    conditions = []
+    if figures is Figures.official:
+        conditions.append(col(ProgressEntry.review_state) == ReviewState.approved)
+    if as_of is not None:
+        conditions.append(col(ProgressEntry.as_of) <= as_of)
+        conditions.append(col(ProgressEntry.received_at) < end_of_day_utc(as_of))
+    if project_ids is not None:
+        conditions.append(col(ProgressEntry.project_id).in_(project_ids))
+    counting = (
+        sa.select(
+            col(ProgressEntry.id).label("id"),
+            col(ProgressEntry.project_id).label("project_id"),
+            sa.func.row_number()
+            .over(
+                partition_by=(col(ProgressEntry.project_id), col(ProgressEntry.period)),
+                order_by=col(ProgressEntry.revision).desc(),
+            )
+            .label("period_rank"),
+            sa.func.row_number()
+            .over(partition_by=col(ProgressEntry.project_id), order_by=NEWEST_FIRST)
+            .label("recency"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    ranked = (
+        sa.select(
+            counting.c.id,
+            counting.c.project_id,
+            sa.func.row_number()
+            .over(partition_by=counting.c.project_id, order_by=counting.c.recency)
+            .label("rank"),
+        )
+        .where(counting.c.period_rank == 1)
+        .subquery()
+    )
+    return (
+        sa.select(ranked.c.project_id, ranked.c.id.label("entry_id"))
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )
+
+
+def latest_entries(
+    session: Session, *, project_ids: Sequence[int], figures: Figures = Figures.latest
+) -> dict[int, ProgressEntry]:
+    """Return the entry stating each given project's current figures, in one query."""
+    if not project_ids:
+        return {}
+    current = current_entries(figures, project_ids=project_ids)
+    entries = session.exec(
+        select(ProgressEntry).join(current, current.c.entry_id == ProgressEntry.id)
+    ).all()
+    return {entry.project_id: entry for entry in entries if entry.project_id is not None}
+
+
+def list_history(
+    session: Session, *, project: Project, figures: Figures = Figures.latest
+) -> Sequence[ProgressEntry]:
+    """Return a project's entries, newest first; with `official`, approved ones only."""
     query = select(ProgressEntry).where(ProgressEntry.project_id == project.id)
+    if figures is Figures.official:
+        query = query.where(ProgressEntry.review_state == ReviewState.approved)
     return session.exec(query.order_by(*NEWEST_FIRST)).all()
 
 
-def latest_entries(session: Session, *, project_ids: Sequence[int]) -> dict[int, ProgressEntry]:
-    """Return the newest entry of each given project, in one query."""
-    if not project_ids:
-        return {}
-    ranked = (
-        sa.select(
-            col(ProgressEntry.id).label("id"),
-            sa.func.row_number()
-            .over(partition_by=col(ProgressEntry.project_id), order_by=NEWEST_FIRST)
-            .label("rank"),
-        )
-        .where(col(ProgressEntry.project_id).in_(project_ids))
-        .subquery()
+@dataclass(frozen=True)
+class ReportResult:
+    """A stored report, or the stored answer to an earlier identical request."""
+
+    entry: ProgressEntryPublic
+    replayed: bool
+
+
+def create_progress(
+    session: Session,
+    *,
+    project: Project,
+    report: ProgressCreate,
+    principal: Principal,
+    request: IdempotentRequest | None = None,
+) -> ReportResult:
+    """Append a report to a project's history and update its current status."""
+    ensure_can_report(principal, project)
+    project_id = project.id
+    assert project_id is not None
+    for _ in range(_WRITE_ATTEMPTS):
+        if request is not None:
+            stored = idempotency.find(session, token_id=principal.token_id, request=request)
+            if stored is not None:
+                return ReportResult(ProgressEntryPublic.model_validate(stored), replayed=True)
+        try:
+            entry = append_report(
+                session, project_id=project_id, report=report, principal=principal
+            )
+            public = to_public(entry, project_code=project.code)
+            if request is not None:
+                idempotency.remember(
+                    session,
+                    token_id=principal.token_id,
+                    request=request,
+                    status_code=201,
+                    body=public.model_dump(mode="json"),
+                )
+            session.commit()
+            return ReportResult(public, replayed=False)
+        except IntegrityError:
+            # A concurrent request took the same revision number or idempotency key; look
+            # again: the key's answer is now stored, or the next revision is free.
+            session.rollback()
+    raise Conflict("Too many simultaneous reports on this project; send the report again.")
+
+
+def append_report(
+    session: Session, *, project_id: int, report: ProgressCreate, principal: Principal
+) -> ProgressEntry:
+    """Add a report to the session (not committed) and update the project's status."""
+    # Reports on one project queue here (PostgreSQL row lock), so revision numbers and the
+    # current status are computed from a history no one else is changing.
+    project = session.exec(select(Project).where(Project.id == project_id).with_for_update()).one()
+    if project.archived_at is not None:
+        raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
+    history = session.exec(
+        select(ProgressEntry).where(ProgressEntry.project_id == project_id)
+    ).all()
+    period = report.as_of.strftime("%Y-%m")
+    _check_consistency(report, period=period, history=history)
+    entry = ProgressEntry(
+        project_id=project_id,
+        as_of=report.as_of,
+        period=period,
+        revision=1 + max((e.revision for e in history if e.period == period), default=0),
+        status=report.status,
+        percent_complete=report.percent_complete,
+        invested_to_date_wan=report.invested_to_date_wan,
+        note=report.note,
+        issues=report.issues,
+        reporter_name=principal.name,
+        reporter_role=principal.role,
+        reporter_token_id=principal.token_id,
     )
-    newest = select(ProgressEntry).join(ranked, ranked.c.id == ProgressEntry.id)
-    entries = session.exec(newest.where(ranked.c.rank == 1)).all()
-    return {entry.project_id: entry for entry in entries if entry.project_id is not None}
+    session.add(entry)
+    session.flush()
+    current = latest_entries(session, project_ids=[project_id])[project_id]
+    project.status = current.status
+    project.updated_at = utcnow()
+    session.add(project)
+    return entry
+
+
+def _check_consistency(
+    report: ProgressCreate, *, period: str, history: Sequence[ProgressEntry]
+) -> None:
+    errors = []
+    percent = report.percent_complete
+    if report.status is ProjectStatus.completed and percent is not None and percent < 100:
+        errors.append(
+            field_error(
+                "body",
+                "percent_complete",
+                msg=f"a completed project is 100% complete, not {percent}%",
+            )
+        )
+    if report.status is ProjectStatus.pre_construction and percent:
+        errors.append(
+            field_error(
+                "body",
+                "percent_complete",
+                msg=f"a project not yet under construction cannot be {percent}% complete",
+            )
+        )
+    invested = report.invested_to_date_wan
+    if invested is not None:
+        errors += _investment_errors(invested, period=period, history=history)
+    if errors:
+        raise InvalidInput(
+            "The report contradicts itself or the project's history: "
+            + "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors)
+            + ".",
+            errors=errors,
+        )
+
+
+def _investment_errors(
+    invested: int, *, period: str, history: Sequence[ProgressEntry]
+) -> list[dict[str, object]]:
+    # Investment to date is cumulative: it may not fall below an earlier period's figure nor
+    # rise above a later one's. Each period counts with its newest revision.
+    counting: dict[str, ProgressEntry] = {}
+    for entry in history:
+        if entry.invested_to_date_wan is None or entry.period == period:
+            continue
+        if entry.period not in counting or entry.revision > counting[entry.period].revision:
+            counting[entry.period] = entry
+    errors = []
+    earlier = [e for p, e in counting.items() if p < period]
+    later = [e for p, e in counting.items() if p > period]
+    if earlier:
+        before = max(earlier, key=lambda e: e.period)
+        assert before.invested_to_date_wan is not None
+        if invested < before.invested_to_date_wan:
+            errors.append(
+                field_error(
+                    "body",
+                    "invested_to_date_wan",
+                    msg=f"{invested} 万元 is below the {before.invested_to_date_wan} 万元 "
+                    f"reported for {before.period}; investment to date is cumulative",
+                )
+            )
+    if later:
+        after = min(later, key=lambda e: e.period)
+        assert after.invested_to_date_wan is not None
+        if invested > after.invested_to_date_wan:
+            errors.append(
+                field_error(
+                    "body",
+                    "invested_to_date_wan",
+                    msg=f"{invested} 万元 is above the {after.invested_to_date_wan} 万元 "
+                    f"reported for the later period {after.period}",
+                )
+            )
+    return errors
+
+
+def review_entry(
+    session: Session,
+    *,
+    project: Project,
+    entry_id: int,
+    principal: Principal,
+    decision: ReviewState,
+    comment: str,
+) -> ProgressEntryPublic:
+    """Approve or return a submitted report; only a period's newest revision is reviewable."""
+    entry = session.exec(
+        select(ProgressEntry)
+        .where(ProgressEntry.id == entry_id, ProgressEntry.project_id == project.id)
+        .with_for_update()
+    ).first()
+    if entry is None:
+        raise NotFound(f"Project {project.code} has no progress entry {entry_id}.")
+    if entry.is_baseline:
+        raise Conflict("The baseline printed in the plan is not up for review.")
+    if entry.review_state != ReviewState.submitted:
+        raise Conflict(f"Entry {entry_id} was already {entry.review_state}.")
+    newer = session.exec(
+        select(sa.func.max(ProgressEntry.revision)).where(
+            ProgressEntry.project_id == project.id, ProgressEntry.period == entry.period
+        )
+    ).one()
+    if newer is not None and newer > entry.revision:
+        raise Conflict(
+            f"Entry {entry_id} is revision {entry.revision} of {entry.period}; "
+            f"revision {newer} supersedes it. Review that one."
+        )
+    entry.review_state = decision
+    entry.reviewer_name = principal.name
+    entry.reviewed_at = utcnow()
+    entry.review_comment = comment
+    session.add(entry)
+    session.commit()
+    session.refresh(entry)
+    return to_public(entry, project_code=project.code)

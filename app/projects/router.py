@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from app.auth.deps import Reader
 from app.db import SessionDep
 from app.problems import problem_responses
+from app.progress.schemas import FIGURES_DESCRIPTION, Figures
 from app.projects import service
 from app.projects.deps import ProjectByCode
 from app.projects.schemas import ProjectList, ProjectListQuery, ProjectPublic
@@ -26,7 +27,9 @@ def list_projects(
 ) -> ProjectList:
     """Projects matching the filters, one page at a time, each with its newest progress entry."""
     items, total = service.list_projects(session, query=query)
-    return ProjectList(items=items, total=total, limit=query.limit, offset=query.offset)
+    return ProjectList(
+        items=items, figures=query.figures, total=total, limit=query.limit, offset=query.offset
+    )
 
 
 @router.get(
@@ -36,6 +39,11 @@ def list_projects(
     summary="Get one project",
     responses=problem_responses(401, 404),
 )
-def get_project(_: Reader, session: SessionDep, project: ProjectByCode) -> ProjectPublic:
-    """One project with its master data and newest progress entry."""
-    return service.project_public(session, project=project)
+def get_project(
+    _: Reader,
+    session: SessionDep,
+    project: ProjectByCode,
+    figures: Annotated[Figures, Query(description=FIGURES_DESCRIPTION)] = Figures.latest,
+) -> ProjectPublic:
+    """One project with its master data and current progress entry."""
+    return service.project_public(session, project=project, figures=figures)

@@ -6,7 +6,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models import ProjectStatus
-from app.progress.schemas import PROGRESS_EXAMPLE, ProgressEntryPublic
+from app.progress.schemas import (
+    FIGURES_DESCRIPTION,
+    PROGRESS_EXAMPLE,
+    Figures,
+    ProgressEntryPublic,
+)
 
 
 class CategoryId(enum.StrEnum):
@@ -74,6 +79,8 @@ class ProjectFilters(BaseModel):
         examples=["大连理工大学"],
     )
 
+    figures: Figures = Field(default=Figures.latest, description=FIGURES_DESCRIPTION)
+
     _split_lists = field_validator("park", "category", "start_year", "status", mode="before")(
         _split
     )
@@ -112,6 +119,7 @@ PROJECT_EXAMPLE: dict[str, Any] = {
     "end_year": 2022,
     "total_investment_wan": 45000,
     "status": "pre_construction",
+    "figures": "latest",
     "latest_progress": PROGRESS_EXAMPLE,
     "links": {"self": "/api/v1/projects/INF-001", "progress": "/api/v1/projects/INF-001/progress"},
 }
@@ -134,7 +142,8 @@ class ProjectPublic(BaseModel):
     start_year: int
     end_year: int
     total_investment_wan: int = Field(description="Planned total investment, 万元 (CNY 10,000).")
-    status: ProjectStatus = Field(description="Current status: that of the newest entry.")
+    status: ProjectStatus = Field(description="Current status: that of the current entry.")
+    figures: Figures = Field(description="Which reports these figures count.")
     latest_progress: ProgressEntryPublic | None
     links: dict[str, str]
 
@@ -143,6 +152,7 @@ class ProjectList(BaseModel):
     """One page of projects and the number of all that match."""
 
     items: list[ProjectPublic]
+    figures: Figures = Field(description=FIGURES_DESCRIPTION)
     total: int = Field(description="Projects matching the filters, over all pages.")
     limit: int
     offset: int

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
 from app.problems import InvalidInput, NotFound
 from app.progress import service as progress_service
+from app.progress.schemas import Figures
 from app.projects.schemas import CategoryId, ProjectFilters, ProjectListQuery, ProjectPublic
 
 API_PREFIX = "/api/v1"
@@ -39,7 +40,7 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
     if filters.start_year:
         conditions.append(col(Project.start_year).in_(filters.start_year))
     if filters.status:
-        conditions.append(col(Project.status).in_(filters.status))
+        conditions.append(_status_condition(filters.status, filters.figures))
     if filters.q:
         pattern = f"%{_escape_like(filters.q.strip().lower())}%"
         conditions.append(
@@ -56,6 +57,23 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
             )
         )
     return conditions
+
+
+def _status_condition(statuses: list[ProjectStatus], figures: Figures) -> Any:
+    if figures is Figures.latest:
+        # The status column is kept in step with the newest report on every write.
+        return col(Project.status).in_(statuses)
+    current = progress_service.current_entries(figures)
+    matching = (
+        sa.select(current.c.project_id)
+        .join(ProgressEntry, col(ProgressEntry.id) == current.c.entry_id)
+        .where(col(ProgressEntry.status).in_(statuses))
+    )
+    condition: sa.ColumnElement[bool] = col(Project.id).in_(matching)
+    if ProjectStatus.pre_construction in statuses:
+        # With no approved report at all, a project officially has not started.
+        condition = sa.or_(condition, col(Project.id).not_in(sa.select(current.c.project_id)))
+    return condition
 
 
 def _order_by(sort: str) -> list[Any]:
@@ -81,10 +99,16 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
         .offset(query.offset)
     ).all()
     latest = progress_service.latest_entries(
-        session, project_ids=[p.id for p, _, _ in page if p.id is not None]
+        session, project_ids=[p.id for p, _, _ in page if p.id is not None], figures=query.figures
     )
     items = [
-        to_public(project, category=category, park=park, latest=latest.get(project.id or 0))
+        to_public(
+            project,
+            category=category,
+            park=park,
+            latest=latest.get(project.id or 0),
+            figures=query.figures,
+        )
         for project, category, park in page
     ]
     return items, total
@@ -98,19 +122,30 @@ def get_project(session: Session, *, code: str) -> Project:
     return project
 
 
-def project_public(session: Session, *, project: Project) -> ProjectPublic:
-    """Shape one loaded project, with its newest entry, for the API."""
+def project_public(
+    session: Session, *, project: Project, figures: Figures = Figures.latest
+) -> ProjectPublic:
+    """Shape one loaded project, with its current entry under `figures`, for the API."""
     assert project.id is not None
-    latest = progress_service.latest_entries(session, project_ids=[project.id])
+    latest = progress_service.latest_entries(session, project_ids=[project.id], figures=figures)
     return to_public(
-        project, category=project.category, park=project.park, latest=latest.get(project.id)
+        project,
+        category=project.category,
+        park=project.park,
+        latest=latest.get(project.id),
+        figures=figures,
     )
 
 
 def to_public(
-    project: Project, *, category: Category, park: Park, latest: ProgressEntry | None
+    project: Project,
+    *,
+    category: Category,
+    park: Park,
+    latest: ProgressEntry | None,
+    figures: Figures = Figures.latest,
 ) -> ProjectPublic:
-    """Shape a project with its category, park and newest entry."""
+    """Shape a project with its category, park and current entry."""
     path = f"{API_PREFIX}/projects/{project.code}"
     return ProjectPublic(
         code=project.code,
@@ -125,7 +160,9 @@ def to_public(
         start_year=project.start_year,
         end_year=project.end_year,
         total_investment_wan=project.total_investment_wan,
-        status=ProjectStatus(project.status),
+        # Without any (approved) report, a project has not started.
+        status=ProjectStatus(latest.status) if latest else ProjectStatus.pre_construction,
+        figures=figures,
         latest_progress=(
             progress_service.to_public(latest, project_code=project.code) if latest else None
         ),

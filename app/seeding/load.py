@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
+from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ReviewState
 from app.seeding.extract import CATEGORIES
 
 # The plan prints no date of its own; its newest progress notes read "截止 2019年 9月末"
@@ -119,11 +119,14 @@ def _project(row: dict[str, Any], park_of: dict[str, str]) -> Project:
     project.progress_entries.append(
         ProgressEntry(
             as_of=BASELINE_AS_OF,
+            period=BASELINE_AS_OF.strftime("%Y-%m"),
             status=status,
             note=row["progress_note"],
             is_baseline=True,
             reporter_name=BASELINE_REPORTER,
             reporter_role=BASELINE_ROLE,
+            # Published in the plan itself, so the baseline counts among the official figures.
+            review_state=ReviewState.approved,
         )
     )
     return project

@@ -1,8 +1,8 @@
-"""Library schema: parks, categories, projects, progress entries, API tokens.
+"""Library schema: parks, categories, projects, progress entries, tokens, idempotency keys.
 
-Revision ID: 1ac5fec67626
+Revision ID: edca98490dc2
 Revises:
-Create Date: 2026-11-22 23:36:12.268793
+Create Date: 2026-11-22 23:58:08.358635
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import app.models
 
-revision: str = "1ac5fec67626"
+revision: str = "edca98490dc2"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("table4_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("tier", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("archived_at", app.models.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("tier IN ('demonstration', 'key')", name=op.f("ck_park_tier_known")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_park")),
@@ -81,8 +82,10 @@ def upgrade() -> None:
         sa.Column("end_year", sa.Integer(), nullable=False),
         sa.Column("total_investment_wan", sa.BigInteger(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", app.models.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('pre_construction', 'under_construction', 'completed', 'suspended', 'cancelled')",
             name=op.f("ck_project_status_known"),
@@ -101,6 +104,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_project_code")),
     )
     with op.batch_alter_table("project", schema=None) as batch_op:
+        batch_op.create_index("ix_project_archived_at", ["archived_at"], unique=False)
         batch_op.create_index("ix_project_park_category", ["park_id", "category_id"], unique=False)
         batch_op.create_index("ix_project_start_year", ["start_year"], unique=False)
         batch_op.create_index("ix_project_status", ["status"], unique=False)
@@ -109,10 +113,27 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "idempotency_record",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("response_body", sa.JSON(), nullable=False),
+        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["token_id"], ["api_token.id"], name=op.f("fk_idempotency_record_token_id_api_token")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_record")),
+        sa.UniqueConstraint("token_id", "key", name="uq_idempotency_record_token_key"),
+    )
+    op.create_table(
         "progress_entry",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("percent_complete", sa.SmallInteger(), nullable=True),
         sa.Column("invested_to_date_wan", sa.BigInteger(), nullable=True),
@@ -121,10 +142,19 @@ def upgrade() -> None:
         sa.Column("is_baseline", sa.Boolean(), nullable=False),
         sa.Column("reporter_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("reporter_role", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("reporter_token_id", sa.Integer(), nullable=True),
         sa.Column("received_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("review_state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("reviewer_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("reviewed_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("review_comment", sa.Text(), nullable=False),
         sa.CheckConstraint(
             "reporter_role IN ('admin', 'planner', 'officer') OR reporter_role = 'seed'",
             name=op.f("ck_progress_entry_role"),
+        ),
+        sa.CheckConstraint(
+            "review_state IN ('submitted', 'approved', 'returned')",
+            name=op.f("ck_progress_entry_review_state_known"),
         ),
         sa.CheckConstraint(
             "status IN ('pre_construction', 'under_construction', 'completed', 'suspended', 'cancelled')",
@@ -138,27 +168,42 @@ def upgrade() -> None:
             "percent_complete IS NULL OR (percent_complete >= 0 AND percent_complete <= 100)",
             name=op.f("ck_progress_entry_percent_in_range"),
         ),
+        sa.CheckConstraint("revision >= 1", name=op.f("ck_progress_entry_revision_positive")),
         sa.ForeignKeyConstraint(
             ["project_id"], ["project.id"], name=op.f("fk_progress_entry_project_id_project")
         ),
+        sa.ForeignKeyConstraint(
+            ["reporter_token_id"],
+            ["api_token.id"],
+            name=op.f("fk_progress_entry_reporter_token_id_api_token"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_progress_entry")),
+        sa.UniqueConstraint(
+            "project_id", "period", "revision", name="uq_progress_entry_project_period_revision"
+        ),
     )
     with op.batch_alter_table("progress_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_progress_entry_period", ["period"], unique=False)
         batch_op.create_index(
             "ix_progress_entry_project_as_of", ["project_id", "as_of", "received_at"], unique=False
         )
+        batch_op.create_index("ix_progress_entry_review_state", ["review_state"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("progress_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_progress_entry_review_state")
         batch_op.drop_index("ix_progress_entry_project_as_of")
+        batch_op.drop_index("ix_progress_entry_period")
 
     op.drop_table("progress_entry")
+    op.drop_table("idempotency_record")
     with op.batch_alter_table("project", schema=None) as batch_op:
         batch_op.drop_index("ix_project_total_investment_wan")
         batch_op.drop_index("ix_project_status")
         batch_op.drop_index("ix_project_start_year")
         batch_op.drop_index("ix_project_park_category")
+        batch_op.drop_index("ix_project_archived_at")
 
     op.drop_table("project")
     op.drop_table("api_token")

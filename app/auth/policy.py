@@ -1,0 +1,19 @@
+"""Row-level rules: which park's projects a principal may write."""
+
+from app.auth.deps import Principal
+from app.models import Project, Role
+from app.problems import Forbidden
+
+
+def ensure_can_report(principal: Principal, project: Project) -> None:
+    """Officers write only their own park's projects; admins write any; planners none."""
+    if principal.role is Role.admin:
+        return
+    if principal.role is Role.officer and principal.park_id == project.park_id:
+        return
+    if principal.role is Role.officer:
+        raise Forbidden(
+            f"This officer token covers park {principal.park_id!r}; "
+            f"project {project.code} belongs to park {project.park_id!r}."
+        )
+    raise Forbidden(f"A {principal.role} token may not report progress.")
