@@ -108,12 +108,16 @@ def current_entries(
 
 
 def latest_entries(
-    session: Session, *, project_ids: Sequence[int], figures: Figures = Figures.latest
+    session: Session,
+    *,
+    project_ids: Sequence[int],
+    figures: Figures = Figures.latest,
+    as_of: date | None = None,
 ) -> dict[int, ProgressEntry]:
     """Return the entry stating each given project's current figures, in one query."""
     if not project_ids:
         return {}
-    current = current_entries(figures, project_ids=project_ids)
+    current = current_entries(figures, as_of=as_of, project_ids=project_ids)
     entries = session.exec(
         select(ProgressEntry).join(current, current.c.entry_id == ProgressEntry.id)
     ).all()

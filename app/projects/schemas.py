@@ -1,14 +1,16 @@
 """Project schemas: the query filters, the public project and the paged list."""
 
 import enum
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.models import ProjectStatus
+from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
     PROGRESS_EXAMPLE,
+    REPORTING_TZ,
     Figures,
     ProgressEntryPublic,
 )
@@ -20,6 +22,17 @@ class CategoryId(enum.StrEnum):
     infrastructure = "infrastructure"
     service_platform = "service_platform"
     innovation = "innovation"
+
+
+StartBucket = Annotated[str, StringConstraints(pattern=r"^(before_2019|(19|20)\d\d)$")]
+
+
+class ConstructionType(enum.StrEnum):
+    """Where a project stands relative to the reporting year."""
+
+    new = "new"
+    continuing = "continuing"
+    planned = "planned"
 
 
 ProjectSort = Literal[
@@ -80,10 +93,49 @@ class ProjectFilters(BaseModel):
     )
 
     figures: Figures = Field(default=Figures.latest, description=FIGURES_DESCRIPTION)
-
-    _split_lists = field_validator("park", "category", "start_year", "status", mode="before")(
-        _split
+    as_of: date | None = Field(
+        default=None,
+        description="The portfolio as it stood at the end of this date (China time): reports "
+        "dated or received later are unseen. Default: now.",
+        examples=["2026-09-30"],
     )
+    start_bucket: list[StartBucket] = Field(
+        default_factory=list,
+        description="Start-year buckets as table 5 prints them: `before_2019`, `2019`, …",
+        examples=[["before_2019"]],
+    )
+    tier: list[Tier] = Field(
+        default_factory=list, description="Park tiers: `demonstration`, `key`."
+    )
+    construction_type: list[ConstructionType] = Field(
+        default_factory=list,
+        description="`new` (新建: starts in the reporting year), `continuing` (续建: started "
+        "before it) or `planned` (starts later).",
+    )
+    reporting_year: int | None = Field(
+        default=None,
+        ge=1949,
+        le=2100,
+        description="Year `construction_type` is relative to. Default: the year of `as_of`, "
+        "or the current year.",
+    )
+
+    _split_lists = field_validator(
+        "park",
+        "category",
+        "start_year",
+        "status",
+        "start_bucket",
+        "tier",
+        "construction_type",
+        mode="before",
+    )(_split)
+
+    def effective_reporting_year(self) -> int:
+        """The year `construction_type` is measured against."""
+        if self.reporting_year is not None:
+            return self.reporting_year
+        return (self.as_of or datetime.now(REPORTING_TZ).date()).year
 
     @field_validator("start_year")
     @classmethod

@@ -1,5 +1,6 @@
 """Reading projects: filtering, sorting, paging and the shape the API returns."""
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from app.problems import InvalidInput, NotFound
 from app.progress import service as progress_service
 from app.progress.schemas import Figures
 from app.projects.schemas import CategoryId, ProjectFilters, ProjectListQuery, ProjectPublic
+from app.rollups.queries import construction_type_expr, start_bucket_expr
 
 API_PREFIX = "/api/v1"
 
@@ -40,7 +42,15 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
     if filters.start_year:
         conditions.append(col(Project.start_year).in_(filters.start_year))
     if filters.status:
-        conditions.append(_status_condition(filters.status, filters.figures))
+        conditions.append(_status_condition(filters.status, filters.figures, filters.as_of))
+    if filters.start_bucket:
+        conditions.append(start_bucket_expr().in_(filters.start_bucket))
+    if filters.tier:
+        tiers = sa.select(col(Park.id)).where(col(Park.tier).in_(filters.tier))
+        conditions.append(col(Project.park_id).in_(tiers))
+    if filters.construction_type:
+        kind = construction_type_expr(filters.effective_reporting_year())
+        conditions.append(kind.in_(filters.construction_type))
     if filters.q:
         pattern = f"%{_escape_like(filters.q.strip().lower())}%"
         conditions.append(
@@ -59,11 +69,11 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
     return conditions
 
 
-def _status_condition(statuses: list[ProjectStatus], figures: Figures) -> Any:
-    if figures is Figures.latest:
+def _status_condition(statuses: list[ProjectStatus], figures: Figures, as_of: date | None) -> Any:
+    if figures is Figures.latest and as_of is None:
         # The status column is kept in step with the newest report on every write.
         return col(Project.status).in_(statuses)
-    current = progress_service.current_entries(figures)
+    current = progress_service.current_entries(figures, as_of=as_of)
     matching = (
         sa.select(current.c.project_id)
         .join(ProgressEntry, col(ProgressEntry.id) == current.c.entry_id)
@@ -71,7 +81,7 @@ def _status_condition(statuses: list[ProjectStatus], figures: Figures) -> Any:
     )
     condition: sa.ColumnElement[bool] = col(Project.id).in_(matching)
     if ProjectStatus.pre_construction in statuses:
-        # With no approved report at all, a project officially has not started.
+        # With no (approved) report by then, a project has not started.
         condition = sa.or_(condition, col(Project.id).not_in(sa.select(current.c.project_id)))
     return condition
 
@@ -99,7 +109,10 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
         .offset(query.offset)
     ).all()
     latest = progress_service.latest_entries(
-        session, project_ids=[p.id for p, _, _ in page if p.id is not None], figures=query.figures
+        session,
+        project_ids=[p.id for p, _, _ in page if p.id is not None],
+        figures=query.figures,
+        as_of=query.as_of,
     )
     items = [
         to_public(
