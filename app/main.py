@@ -10,6 +10,7 @@ from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
+from app.rollups.router import router as rollups_router
 
 DESCRIPTION = """
 Dalian's key-project library (大连沿海产业转型升级示范区重点项目库, Appendix 3 of the
@@ -26,6 +27,7 @@ TAGS = [
     {"name": "progress", "description": "Progress history of a project."},
     {"name": "parks", "description": "Parks (regions of table 4) and their printed spellings."},
     {"name": "categories", "description": "The three project categories."},
+    {"name": "rollups", "description": "The portfolio summed by park, category, year, status."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
 ]
 
@@ -46,7 +48,13 @@ def create_app() -> FastAPI:
         upload_limit=settings.max_upload_bytes,
     )
     api = APIRouter(prefix="/api/v1")
-    for router in (projects_router, progress_router, parks_router, categories_router):
+    for router in (
+        projects_router,
+        progress_router,
+        parks_router,
+        categories_router,
+        rollups_router,
+    ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)

@@ -69,7 +69,13 @@ def current_entries(
         conditions.append(col(ProgressEntry.review_state) == ReviewState.approved)
     if as_of is not None:
         conditions.append(col(ProgressEntry.as_of) <= as_of)
-        conditions.append(col(ProgressEntry.received_at) < end_of_day_utc(as_of))
+        # The printed baseline was public from the plan's date, whenever it was loaded.
+        conditions.append(
+            sa.or_(
+                col(ProgressEntry.received_at) < end_of_day_utc(as_of),
+                col(ProgressEntry.is_baseline),
+            )
+        )
     if project_ids is not None:
         conditions.append(col(ProgressEntry.project_id).in_(project_ids))
     counting = (

@@ -1,11 +1,14 @@
 """Every GROUP BY of the service: aggregates computed by the database."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
 
-from app.models import Project
+from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
 
 
 def project_totals_by(column: Any) -> sa.Subquery:
@@ -41,3 +44,123 @@ def construction_type_expr(reporting_year: int) -> sa.ColumnElement[str]:
         (col(Project.start_year) == reporting_year, sa.literal("new")),
         else_=sa.literal("planned"),
     )
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A `by=` name: the SQL that groups by it, and the (aggregate) order of its groups."""
+
+    key: Any
+    order: Any
+    label: Any | None = None
+
+
+def dimensions(state: "ProjectState", reporting_year: int) -> dict[str, Dimension]:
+    """The whitelist of `by=` names and their SQL."""
+    earliest_start = sa.func.min(col(Project.start_year))
+    status_order = sa.case(
+        *((state.status == s.value, i) for i, s in enumerate(ProjectStatus)), else_=99
+    )
+    return {
+        "park": Dimension(col(Project.park_id), sa.func.min(col(Park.position)), col(Park.name)),
+        "category": Dimension(
+            col(Project.category_id), sa.func.min(col(Category.position)), col(Category.name)
+        ),
+        "start_year": Dimension(col(Project.start_year), earliest_start),
+        "start_bucket": Dimension(start_bucket_expr(), earliest_start),
+        "status": Dimension(state.status, sa.func.min(status_order)),
+        "tier": Dimension(
+            col(Park.tier), sa.func.min(sa.case((col(Park.tier) == "demonstration", 0), else_=1))
+        ),
+        "construction_type": Dimension(construction_type_expr(reporting_year), earliest_start),
+    }
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    """Each project joined to the entry stating its current figures (figures, as of a date)."""
+
+    current: sa.Subquery
+    entry: Any
+
+    @property
+    def status(self) -> sa.ColumnElement[str]:
+        # A project with no (approved) report by then has not started.
+        return sa.func.coalesce(self.entry.status, sa.literal(ProjectStatus.pre_construction.value))
+
+    def select_from(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        """Join projects to parks, categories and their current entries."""
+        return (
+            query.select_from(Project)
+            .join(Park, col(Park.id) == Project.park_id)
+            .join(Category, col(Category.id) == Project.category_id)
+            .outerjoin(self.current, self.current.c.project_id == Project.id)
+            .outerjoin(self.entry, self.entry.id == self.current.c.entry_id)
+        )
+
+
+def project_state(current: sa.Subquery) -> ProjectState:
+    """Wrap a `current_entries` subquery for joining."""
+    return ProjectState(current=current, entry=aliased(ProgressEntry))
+
+
+def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
+    """Aggregates per group; money stays exact integer sums."""
+    entry = state.entry
+    planned = col(Project.total_investment_wan)
+    invested = sa.func.coalesce(entry.invested_to_date_wan, 0)
+    # 序时进度: the share of the construction years elapsed at the reference date.
+    span = sa.cast(col(Project.end_year) - col(Project.start_year) + 1, sa.Float)
+    elapsed = (sa.literal(reference_year, sa.Float) - col(Project.start_year)) / span
+    expected = sa.case((elapsed < 0, 0.0), (elapsed > 1, 1.0), else_=elapsed)
+    reported = sa.case(
+        (entry.percent_complete.is_not(None), sa.cast(entry.percent_complete, sa.Float) / 100),
+        (
+            sa.and_(entry.invested_to_date_wan.is_not(None), planned > 0),
+            sa.cast(entry.invested_to_date_wan, sa.Float) / planned,
+        ),
+        else_=None,
+    )
+    known = reported.is_not(None)
+    weight = sa.cast(planned, sa.Float)
+    return [
+        sa.func.count().label("project_count"),
+        sa.func.coalesce(sa.func.sum(planned), 0).label("total_investment_wan"),
+        sa.func.coalesce(sa.func.sum(invested), 0).label("invested_to_date_wan"),
+        *(
+            sa.func.coalesce(sa.func.sum(sa.case((state.status == s.value, 1), else_=0)), 0).label(
+                f"count_{s.value}"
+            )
+            for s in ProjectStatus
+        ),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((sa.func.coalesce(entry.issues, "") != "", 1), else_=0)), 0
+        ).label("open_blockers"),
+        sa.func.sum(sa.case((known, weight * (expected - reported)), else_=None)).label(
+            "gap_weighted"
+        ),
+        sa.func.sum(sa.case((known, weight), else_=None)).label("gap_weight"),
+    ]
+
+
+def rollup(
+    session: Session,
+    *,
+    state: ProjectState,
+    group: Sequence[Dimension],
+    conditions: Sequence[Any],
+    reference_year: float,
+) -> Sequence[sa.Row[Any]]:
+    """Aggregate the filtered projects by the given dimensions (none: the grand total)."""
+    keys = [d.key.label(f"key_{i}") for i, d in enumerate(group)]
+    labels = [
+        d.label.label(f"label_{i}") if d.label is not None else sa.null().label(f"label_{i}")
+        for i, d in enumerate(group)
+    ]
+    query = state.select_from(
+        sa.select(*keys, *labels, *measures(state, reference_year=reference_year))
+    ).where(*conditions)
+    if group:
+        grouping = [d.key for d in group] + [d.label for d in group if d.label is not None]
+        query = query.group_by(*grouping).order_by(*(d.order for d in group))
+    return session.execute(query).all()

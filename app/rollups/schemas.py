@@ -1,0 +1,122 @@
+"""Rollup schemas: the query, each row's dimension values and measures."""
+
+import enum
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.models import ProjectStatus
+from app.progress.schemas import Figures
+from app.projects.schemas import ProjectFilters
+
+
+class Dim(enum.StrEnum):
+    """What a rollup can be cut by."""
+
+    park = "park"
+    category = "category"
+    start_year = "start_year"
+    start_bucket = "start_bucket"
+    status = "status"
+    tier = "tier"
+    construction_type = "construction_type"
+
+
+class RollupQuery(ProjectFilters):
+    """Rollup query: one or two dimensions and the `/projects` filters."""
+
+    by: list[Dim] = Field(
+        min_length=1,
+        max_length=2,
+        description="One dimension, or two (comma-separated) for a cross-tab.",
+        examples=[["park"], ["park", "category"]],
+    )
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _split_by(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            return [p.strip() for item in value for p in str(item).split(",") if p.strip()]
+        return value
+
+    @field_validator("by")
+    @classmethod
+    def _distinct(cls, value: list[Dim]) -> list[Dim]:
+        if len(set(value)) != len(value):
+            raise ValueError("the two dimensions must differ")
+        return value
+
+
+class Measures(BaseModel):
+    """What is summed per row, per total."""
+
+    project_count: int
+    total_investment_wan: int = Field(description="Planned total investment, 万元.")
+    invested_to_date_wan: int = Field(description="Reported cumulative investment, 万元.")
+    completion_rate: float | None = Field(
+        description="invested_to_date_wan / total_investment_wan (0–1+); null without plan."
+    )
+    status_counts: dict[ProjectStatus, int] = Field(description="Projects per current status.")
+    open_blockers: int = Field(description="Projects whose current report names blockers.")
+    schedule_gap_pct: float | None = Field(
+        description="序时进度 gap in percentage points, investment-weighted: time-elapsed "
+        "share of the construction years minus reported progress (percent complete, else "
+        "invested / planned); positive is behind schedule. Null when nothing reports progress."
+    )
+
+
+class RollupRow(Measures):
+    """One group: its dimension values (only those of `by`), measures and drill-down link."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "park_id": "gaoxin",
+                    "park_name": "大连高新技术产业园区",
+                    "project_count": 21,
+                    "total_investment_wan": 1186100,
+                    "invested_to_date_wan": 0,
+                    "completion_rate": 0.0,
+                    "status_counts": {"under_construction": 15, "pre_construction": 6},
+                    "open_blockers": 0,
+                    "schedule_gap_pct": None,
+                    "projects": "/api/v1/projects?park=gaoxin",
+                }
+            ]
+        }
+    )
+
+    park_id: str | None = None
+    park_name: str | None = None
+    category: str | None = None
+    category_name: str | None = None
+    start_year: int | None = None
+    start_bucket: str | None = None
+    start_bucket_name: str | None = None
+    status: str | None = None
+    status_name: str | None = None
+    tier: str | None = None
+    tier_name: str | None = None
+    construction_type: str | None = None
+    construction_type_name: str | None = None
+    projects: str = Field(description="The `/projects` list behind this row, same filters.")
+
+
+class Rollup(BaseModel):
+    """A rollup: rows per group, and for a cross-tab the totals per row and per column."""
+
+    by: list[Dim]
+    figures: Figures
+    as_of: date | None = Field(description="The date the portfolio is seen at; null: now.")
+    reporting_year: int = Field(description="Year `construction_type` is relative to.")
+    rows: list[RollupRow]
+    row_totals: list[RollupRow] | None = Field(
+        default=None, description="Cross-tab only: totals per value of the first dimension."
+    )
+    column_totals: list[RollupRow] | None = Field(
+        default=None, description="Cross-tab only: totals per value of the second dimension."
+    )
+    totals: Measures = Field(description="The grand total, computed by the database.")

@@ -1,0 +1,141 @@
+"""Rollups: the filtered portfolio grouped by one or two dimensions, with drill-down links."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from app.models import TIER_NAMES, ProjectStatus, Tier
+from app.progress.schemas import REPORTING_TZ, Figures
+from app.progress.service import current_entries
+from app.projects.schemas import ProjectFilters
+from app.projects.service import API_PREFIX, filter_conditions
+from app.rollups import queries
+from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow
+
+STATUS_NAMES = {
+    ProjectStatus.pre_construction: "前期",
+    ProjectStatus.under_construction: "在建",
+    ProjectStatus.completed: "竣工",
+    ProjectStatus.suspended: "停建",
+    ProjectStatus.cancelled: "取消",
+}
+CONSTRUCTION_TYPE_NAMES = {"new": "新建", "continuing": "续建", "planned": "计划"}
+_LIST_FILTERS = (
+    "park",
+    "category",
+    "start_year",
+    "status",
+    "q",
+    "start_bucket",
+    "tier",
+    "construction_type",
+)
+
+
+def reference_year(day: date) -> float:
+    """The end of `day` as a fractional year, e.g. 2020-12-31 -> 2021.0."""
+    days_in_year = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+    return day.year + day.timetuple().tm_yday / days_in_year
+
+
+def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
+    """Group the filtered portfolio by `query.by`; every sum comes from the database."""
+    conditions = filter_conditions(session, query)
+    state = queries.project_state(current_entries(query.figures, as_of=query.as_of))
+    reporting_year = query.effective_reporting_year()
+    reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
+    dims = queries.dimensions(state, reporting_year)
+
+    def run(by: Sequence[Dim]) -> Sequence[sa.Row[Any]]:
+        return queries.rollup(
+            session,
+            state=state,
+            group=[dims[d] for d in by],
+            conditions=conditions,
+            reference_year=reference,
+        )
+
+    def rows(by: Sequence[Dim]) -> list[RollupRow]:
+        return [_row(row, by, query, reporting_year) for row in run(by)]
+
+    crosstab = len(query.by) == 2
+    return Rollup(
+        by=query.by,
+        figures=query.figures,
+        as_of=query.as_of,
+        reporting_year=reporting_year,
+        rows=rows(query.by),
+        row_totals=rows(query.by[:1]) if crosstab else None,
+        column_totals=rows(query.by[1:]) if crosstab else None,
+        totals=_measures(run(())[0]),
+    )
+
+
+def _measures(row: sa.Row[Any]) -> Measures:
+    values = row._mapping
+    planned = int(values["total_investment_wan"])
+    invested = int(values["invested_to_date_wan"])
+    weight = values["gap_weight"]
+    return Measures(
+        project_count=values["project_count"],
+        total_investment_wan=planned,
+        invested_to_date_wan=invested,
+        completion_rate=round(invested / planned, 4) if planned else None,
+        status_counts={s: int(values[f"count_{s.value}"]) for s in ProjectStatus},
+        open_blockers=int(values["open_blockers"]),
+        schedule_gap_pct=round(100 * values["gap_weighted"] / weight, 1) if weight else None,
+    )
+
+
+def _row(row: sa.Row[Any], by: Sequence[Dim], query: RollupQuery, reporting_year: int) -> RollupRow:
+    values = row._mapping
+    fields: dict[str, Any] = {}
+    drill: dict[str, Any] = {}
+    for i, dim in enumerate(by):
+        key, label = values[f"key_{i}"], values[f"label_{i}"]
+        fields.update(_dimension_fields(dim, key, label))
+        drill[dim.value] = key
+    if Dim.construction_type in by:
+        drill["reporting_year"] = reporting_year
+    return RollupRow(**_measures(row).model_dump(), **fields, projects=projects_link(query, drill))
+
+
+def _dimension_fields(dim: Dim, key: Any, label: Any) -> dict[str, Any]:
+    if dim is Dim.park:
+        return {"park_id": key, "park_name": label}
+    if dim is Dim.category:
+        return {"category": key, "category_name": label}
+    if dim is Dim.start_year:
+        return {"start_year": key}
+    if dim is Dim.start_bucket:
+        name = "2019年以前" if key == queries.BEFORE_FIRST_BUCKET else f"{key}年"
+        return {"start_bucket": key, "start_bucket_name": name}
+    if dim is Dim.status:
+        return {"status": key, "status_name": STATUS_NAMES[ProjectStatus(key)]}
+    if dim is Dim.tier:
+        return {"tier": key, "tier_name": TIER_NAMES[Tier(key)]}
+    return {"construction_type": key, "construction_type_name": CONSTRUCTION_TYPE_NAMES[key]}
+
+
+def projects_link(filters: ProjectFilters, overrides: dict[str, Any]) -> str:
+    """The `/projects` URL listing what a rollup cell counts."""
+    params: list[tuple[str, str]] = []
+    for name in _LIST_FILTERS:
+        value = overrides.get(name, getattr(filters, name))
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        if value not in (None, ""):
+            params.append((name, str(value)))
+    if filters.figures is not Figures.latest:
+        params.append(("figures", filters.figures.value))
+    if filters.as_of is not None:
+        params.append(("as_of", filters.as_of.isoformat()))
+    reporting_year = overrides.get("reporting_year", filters.reporting_year)
+    if reporting_year is not None:
+        params.append(("reporting_year", str(reporting_year)))
+    query = urlencode(params, safe=",")
+    return f"{API_PREFIX}/projects" + (f"?{query}" if query else "")
