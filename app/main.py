@@ -10,6 +10,7 @@ from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
+from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
 
 DESCRIPTION = """
@@ -28,6 +29,7 @@ TAGS = [
     {"name": "parks", "description": "Parks (regions of table 4) and their printed spellings."},
     {"name": "categories", "description": "The three project categories."},
     {"name": "rollups", "description": "The portfolio summed by park, category, year, status."},
+    {"name": "reports", "description": "Reconciliation with the plan and tracking reports."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
 ]
 
@@ -54,6 +56,7 @@ def create_app() -> FastAPI:
         parks_router,
         categories_router,
         rollups_router,
+        reports_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -24,6 +24,11 @@ def project_totals_by(column: Any) -> sa.Subquery:
     )
 
 
+def active_projects() -> list[Any]:
+    """The condition every rollup shares: archived projects are left out."""
+    return [col(Project.archived_at).is_(None)]
+
+
 # Table 5 of the plan groups start years as "2019年以前", 2019, 2020, 2021.
 FIRST_BUCKET_YEAR = 2019
 BEFORE_FIRST_BUCKET = f"before_{FIRST_BUCKET_YEAR}"
