@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload accepted."
     )
+    report_due_day: int = Field(
+        default=5,
+        ge=1,
+        le=28,
+        description="Monthly reports are late after this day of the following month.",
+    )
     demo_tokens_file: Path = Field(
         default=ROOT_DIR / "var" / "demo-tokens.json",
         description="Where `portfolio demo` keeps the demo tokens it printed.",

@@ -1,6 +1,11 @@
 """Report schemas: reconciliation with the published tables, tracking reports."""
 
+from datetime import date, datetime
+
 from pydantic import BaseModel, Field
+
+from app.progress.schemas import Figures
+from app.projects.schemas import ProjectFilters
 
 
 class Figure(BaseModel):
@@ -54,3 +59,110 @@ class Reconciliation(BaseModel):
     headline: Headline
     table4: ReconciledTable
     table5: ReconciledTable
+
+
+class ComplianceRow(BaseModel):
+    """One park's reporting for a period."""
+
+    park_id: str | None = Field(description="Null in the totals.")
+    park_name: str | None = None
+    project_count: int
+    reported: int = Field(description="Projects with at least one report for the period.")
+    missing: int = Field(description="Projects without a report for the period.")
+    late: int = Field(description="Projects whose first report came after the due time.")
+    returned: int = Field(description="Projects whose newest report was returned for revision.")
+    missing_projects: list[str] = Field(default_factory=list, description="Their codes.")
+    late_projects: list[str] = Field(default_factory=list)
+    returned_projects: list[str] = Field(default_factory=list)
+
+
+class Compliance(BaseModel):
+    """Who reported for a period, who did not, who was late or returned."""
+
+    period: str = Field(description="The reporting period, YYYY-MM.", examples=["2026-10"])
+    due_at: datetime = Field(
+        description="Reports received from this instant on are late (the due day of the next "
+        "month, end of day in China)."
+    )
+    parks: list[ComplianceRow]
+    totals: ComplianceRow
+
+
+class ChangeRow(BaseModel):
+    """Status moves and investment added within one group between two dates."""
+
+    park_id: str | None = None
+    park_name: str | None = None
+    category: str | None = None
+    category_name: str | None = None
+    project_count: int
+    started: int = Field(description="Moved from pre-construction to construction or beyond.")
+    completed: int
+    suspended: int
+    cancelled: int
+    investment_added_wan: int = Field(description="Change in reported investment to date, 万元.")
+
+
+class Changes(BaseModel):
+    """What changed in the portfolio between two dates, by park and category."""
+
+    from_date: date
+    to_date: date
+    figures: Figures
+    rows: list[ChangeRow]
+    totals: ChangeRow
+
+
+class Blocker(BaseModel):
+    """A project's open blocker and the report that raised it."""
+
+    project_code: str
+    project_name: str
+    park_id: str
+    issues: str = Field(description="存在问题 as reported.")
+    entry_id: int
+    as_of: date
+    reporter_name: str
+    received_at: datetime
+
+
+class BlockerPark(BaseModel):
+    """One park's open blockers."""
+
+    park_id: str
+    park_name: str
+    open_blockers: int
+    items: list[Blocker]
+
+
+class Blockers(BaseModel):
+    """Open blockers by park: projects whose current report names one."""
+
+    figures: Figures
+    as_of: date | None
+    parks: list[BlockerPark]
+    total: int
+
+
+class ComplianceQuery(ProjectFilters):
+    """Which period, and when reports fall due; filters as for `/projects`."""
+
+    period: str | None = Field(
+        default=None,
+        pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$",
+        description="Reporting period YYYY-MM. Default: the current month in China.",
+        examples=["2026-10"],
+    )
+    due_day: int | None = Field(
+        default=None,
+        ge=1,
+        le=28,
+        description="Reports are late after this day of the next month. Default: REPORT_DUE_DAY.",
+    )
+
+
+class ChangesQuery(ProjectFilters):
+    """The two dates to compare (each at its end, China time); filters as for `/projects`."""
+
+    from_date: date = Field(examples=["2026-06-30"])
+    to_date: date = Field(examples=["2026-09-30"])

@@ -1,16 +1,30 @@
-"""Reports: reconciliation of the published tables with the library."""
+"""Reports: reconciliation with the published tables, and the tracking reports."""
 
 import json
+from collections.abc import Sequence
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
+from app.models import Category, Park, Project
+from app.problems import InvalidInput, field_error
 from app.progress.schemas import Figures
-from app.progress.service import current_entries
+from app.progress.service import current_entries, end_of_day_utc
+from app.projects.schemas import ProjectFilters
+from app.projects.service import filter_conditions
 from app.reports.schemas import (
+    Blocker,
+    BlockerPark,
+    Blockers,
     Cell,
+    ChangeRow,
+    Changes,
+    Compliance,
+    ComplianceRow,
     Figure,
     Headline,
     ReconciledRow,
@@ -125,4 +139,170 @@ def _difference(computed: Figure, published: Figure) -> Figure:
     return Figure(
         count=(computed.count or 0) - (published.count or 0),
         amount_wan=(computed.amount_wan or 0) - (published.amount_wan or 0),
+    )
+
+
+def due_at(period: str, *, due_day: int) -> datetime:
+    """End of the due day in the month after `period`, China time, as UTC."""
+    year, month = (int(part) for part in period.split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return end_of_day_utc(date(year, month, due_day))
+
+
+def compliance(
+    session: Session, *, filters: ProjectFilters, period: str, due_day: int
+) -> Compliance:
+    """Per park: who reported for `period`, who is missing, late, or was returned."""
+    due = due_at(period, due_day=due_day)
+    reports = queries.period_reports(period)
+    conditions = filter_conditions(session, filters)
+    parks = {
+        row.park_id: ComplianceRow(
+            park_id=row.park_id,
+            park_name=row.park_name,
+            project_count=row.project_count,
+            reported=row.reported,
+            missing=row.project_count - row.reported,
+            late=row.late,
+            returned=row.returned,
+        )
+        for row in queries.compliance_by_park(
+            session, reports=reports, due=due, conditions=conditions
+        )
+    }
+    flagged = session.execute(
+        sa.select(
+            col(Project.code),
+            col(Project.park_id),
+            reports.c.first_received_at,
+            reports.c.returned,
+        )
+        .outerjoin(reports, reports.c.project_id == Project.id)
+        .where(
+            *conditions,
+            sa.or_(
+                reports.c.first_received_at.is_(None),
+                reports.c.first_received_at >= due,
+                reports.c.returned == 1,
+            ),
+        )
+        .order_by(col(Project.code))
+    ).all()
+    for code, park_id, first_received_at, returned in flagged:
+        row = parks[park_id]
+        if first_received_at is None:
+            row.missing_projects.append(code)
+        elif first_received_at >= due:
+            row.late_projects.append(code)
+        if returned:
+            row.returned_projects.append(code)
+    counts = ("project_count", "reported", "missing", "late", "returned")
+    totals = ComplianceRow(
+        park_id=None, **{c: sum(getattr(r, c) for r in parks.values()) for c in counts}
+    )
+    return Compliance(period=period, due_at=due, parks=list(parks.values()), totals=totals)
+
+
+def changes(
+    session: Session, *, filters: ProjectFilters, from_date: date, to_date: date
+) -> Changes:
+    """Status moves and investment added between the ends of two dates, by park and category."""
+    if from_date >= to_date:
+        raise InvalidInput(
+            "from_date must be before to_date.",
+            errors=[field_error("query", "to_date", msg="must be after from_date")],
+        )
+    before = queries.project_state(current_entries(filters.figures, as_of=from_date))
+    after = queries.project_state(current_entries(filters.figures, as_of=to_date))
+    conditions = filter_conditions(session, filters)
+    dims = queries.dimensions(after, reporting_year=to_date.year)
+
+    def run(names: Sequence[str]) -> Sequence[sa.Row[Any]]:
+        return queries.changes_by(
+            session,
+            before=before,
+            after=after,
+            group=[dims[n] for n in names],
+            conditions=conditions,
+        )
+
+    def change_row(row: sa.Row[Any], names: Sequence[str]) -> ChangeRow:
+        values = row._mapping
+        fields: dict[str, Any] = {}
+        for i, name in enumerate(names):
+            key, label = values[f"key_{i}"], values[f"label_{i}"]
+            fields.update(
+                {"park_id": key, "park_name": label}
+                if name == "park"
+                else {"category": key, "category_name": label}
+            )
+        return ChangeRow(
+            **fields,
+            project_count=int(values["project_count"]),
+            started=int(values["started"]),
+            completed=int(values["completed"]),
+            suspended=int(values["suspended"]),
+            cancelled=int(values["cancelled"]),
+            investment_added_wan=int(values["investment_added_wan"]),
+        )
+
+    by = ("park", "category")
+    return Changes(
+        from_date=from_date,
+        to_date=to_date,
+        figures=filters.figures,
+        rows=[change_row(row, by) for row in run(by)],
+        totals=change_row(run(())[0], ()),
+    )
+
+
+def blockers(session: Session, *, filters: ProjectFilters) -> Blockers:
+    """Open blockers per park, each with the report that raised it."""
+    state = queries.project_state(current_entries(filters.figures, as_of=filters.as_of))
+    conditions = filter_conditions(session, filters)
+    entry = state.entry
+    items = session.execute(
+        state.select_from(
+            sa.select(
+                col(Project.code),
+                col(Project.name),
+                col(Project.park_id),
+                entry.issues,
+                entry.id,
+                entry.as_of,
+                entry.reporter_name,
+                entry.received_at,
+            )
+        )
+        .where(*conditions, sa.func.coalesce(entry.issues, "") != "")
+        .order_by(col(Park.position), col(Category.position), col(Project.seq))
+    ).all()
+    by_park: dict[str, list[Blocker]] = {}
+    for code, name, park_id, issues, entry_id, as_of, reporter, received in items:
+        by_park.setdefault(park_id, []).append(
+            Blocker(
+                project_code=code,
+                project_name=name,
+                park_id=park_id,
+                issues=issues,
+                entry_id=entry_id,
+                as_of=as_of,
+                reporter_name=reporter,
+                received_at=received,
+            )
+        )
+    parks = [
+        BlockerPark(
+            park_id=row.park_id,
+            park_name=row.park_name,
+            open_blockers=row.open_blockers,
+            items=by_park.get(row.park_id, []),
+        )
+        for row in queries.blockers_by_park(session, state=state, conditions=conditions)
+    ]
+    return Blockers(
+        figures=filters.figures,
+        as_of=filters.as_of,
+        parks=parks,
+        total=sum(p.open_blockers for p in parks),
     )

@@ -93,7 +93,7 @@ class ProjectState:
         # A project with no (approved) report by then has not started.
         return sa.func.coalesce(self.entry.status, sa.literal(ProjectStatus.pre_construction.value))
 
-    def select_from(self, query: sa.Select[Any]) -> sa.Select[Any]:
+    def select_from(self, query: Any) -> Any:
         """Join projects to parks, categories and their current entries."""
         return (
             query.select_from(Project)
@@ -168,4 +168,129 @@ def rollup(
     if group:
         grouping = [d.key for d in group] + [d.label for d in group if d.label is not None]
         query = query.group_by(*grouping).order_by(*(d.order for d in group))
+    return session.execute(query).all()
+
+
+def period_reports(period: str) -> sa.Subquery:
+    """Per project: when its first report of `period` arrived, and if its newest was returned."""
+    ranked = (
+        sa.select(
+            col(ProgressEntry.project_id).label("project_id"),
+            col(ProgressEntry.received_at).label("received_at"),
+            col(ProgressEntry.review_state).label("review_state"),
+            sa.func.row_number()
+            .over(
+                partition_by=col(ProgressEntry.project_id),
+                order_by=col(ProgressEntry.revision).desc(),
+            )
+            .label("newest"),
+        )
+        .where(col(ProgressEntry.period) == period, sa.not_(col(ProgressEntry.is_baseline)))
+        .subquery()
+    )
+    returned = sa.and_(ranked.c.newest == 1, ranked.c.review_state == "returned")
+    return (
+        sa.select(
+            ranked.c.project_id,
+            sa.func.min(ranked.c.received_at).label("first_received_at"),
+            sa.func.max(sa.case((returned, 1), else_=0)).label("returned"),
+        )
+        .group_by(ranked.c.project_id)
+        .subquery()
+    )
+
+
+def compliance_by_park(
+    session: Session, *, reports: sa.Subquery, due: Any, conditions: Sequence[Any]
+) -> Sequence[sa.Row[Any]]:
+    """Per park: projects, how many reported, reported late, were returned."""
+    reported = reports.c.first_received_at.is_not(None)
+    query = (
+        sa.select(
+            col(Park.id).label("park_id"),
+            col(Park.name).label("park_name"),
+            sa.func.count().label("project_count"),
+            sa.func.sum(sa.case((reported, 1), else_=0)).label("reported"),
+            sa.func.sum(sa.case((reports.c.first_received_at >= due, 1), else_=0)).label("late"),
+            sa.func.sum(sa.func.coalesce(reports.c.returned, 0)).label("returned"),
+        )
+        .select_from(Project)
+        .join(Park, col(Park.id) == Project.park_id)
+        .outerjoin(reports, reports.c.project_id == Project.id)
+        .where(*conditions)
+        .group_by(col(Park.id), col(Park.name), col(Park.position))
+        .order_by(col(Park.position))
+    )
+    return session.execute(query).all()
+
+
+def changes_by(
+    session: Session,
+    *,
+    before: ProjectState,
+    after: ProjectState,
+    group: Sequence[Dimension],
+    conditions: Sequence[Any],
+) -> Sequence[sa.Row[Any]]:
+    """Per group: projects whose status moved between two states, and investment added."""
+    was, now = before.status, after.status
+    started = sa.and_(
+        was == ProjectStatus.pre_construction.value,
+        now.in_([ProjectStatus.under_construction.value, ProjectStatus.completed.value]),
+    )
+
+    def moved_to(status: ProjectStatus) -> Any:
+        return sa.and_(now == status.value, was != status.value)
+
+    def count(condition: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    added = sa.func.coalesce(after.entry.invested_to_date_wan, 0) - sa.func.coalesce(
+        before.entry.invested_to_date_wan, 0
+    )
+    keys = [d.key.label(f"key_{i}") for i, d in enumerate(group)]
+    labels = [
+        d.label.label(f"label_{i}") if d.label is not None else sa.null().label(f"label_{i}")
+        for i, d in enumerate(group)
+    ]
+    query = (
+        after.select_from(
+            sa.select(
+                *keys,
+                *labels,
+                sa.func.count().label("project_count"),
+                count(started).label("started"),
+                count(moved_to(ProjectStatus.completed)).label("completed"),
+                count(moved_to(ProjectStatus.suspended)).label("suspended"),
+                count(moved_to(ProjectStatus.cancelled)).label("cancelled"),
+                sa.func.coalesce(sa.func.sum(added), 0).label("investment_added_wan"),
+            )
+        )
+        .outerjoin(before.current, before.current.c.project_id == Project.id)
+        .outerjoin(before.entry, before.entry.id == before.current.c.entry_id)
+        .where(*conditions)
+    )
+    if group:
+        grouping = [d.key for d in group] + [d.label for d in group if d.label is not None]
+        query = query.group_by(*grouping).order_by(*(d.order for d in group))
+    return session.execute(query).all()
+
+
+def blockers_by_park(
+    session: Session, *, state: ProjectState, conditions: Sequence[Any]
+) -> Sequence[sa.Row[Any]]:
+    """Per park: projects whose current report names blockers."""
+    has_blocker = sa.func.coalesce(state.entry.issues, "") != ""
+    query = (
+        state.select_from(
+            sa.select(
+                col(Park.id).label("park_id"),
+                col(Park.name).label("park_name"),
+                sa.func.count().label("open_blockers"),
+            )
+        )
+        .where(*conditions, has_blocker)
+        .group_by(col(Park.id), col(Park.name), col(Park.position))
+        .order_by(col(Park.position))
+    )
     return session.execute(query).all()
