@@ -37,6 +37,15 @@ class ProjectStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+STATUS_NAMES = {
+    ProjectStatus.pre_construction: "前期",
+    ProjectStatus.under_construction: "在建",
+    ProjectStatus.completed: "竣工",
+    ProjectStatus.suspended: "停建",
+    ProjectStatus.cancelled: "取消",
+}
+
+
 class ReviewState(enum.StrEnum):
     """Where a progress report stands in review."""
 

@@ -2,10 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import Reader
 from app.db import SessionDep
+from app.exports.negotiation import Accepted
+from app.exports.writers import EXPORT_RESPONSES, export_response
 from app.problems import problem_responses
 from app.progress.schemas import FIGURES_DESCRIPTION, Figures
 from app.projects import service
@@ -20,12 +22,17 @@ router = APIRouter(prefix="/projects", tags=["projects"])
     response_model=ProjectList,
     status_code=200,
     summary="List projects",
-    responses=problem_responses(401, 422),
+    responses={**EXPORT_RESPONSES, **problem_responses(401, 422)},
 )
 def list_projects(
-    _: Reader, session: SessionDep, query: Annotated[ProjectListQuery, Query()]
-) -> ProjectList:
-    """Projects matching the filters, one page at a time, each with its newest progress entry."""
+    _: Reader,
+    session: SessionDep,
+    query: Annotated[ProjectListQuery, Query()],
+    accepted: Accepted,
+) -> ProjectList | Response:
+    """Projects matching the filters, a page at a time; CSV or XLSX exports every match."""
+    if export := query.format or accepted:
+        return export_response(service.export_table(session, query=query), export)
     items, total = service.list_projects(session, query=query)
     return ProjectList(
         items=items, figures=query.figures, total=total, limit=query.limit, offset=query.offset

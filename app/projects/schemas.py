@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.exports.writers import ExportFormat
 from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
@@ -118,6 +119,11 @@ class ProjectFilters(BaseModel):
         le=2100,
         description="Year `construction_type` is relative to. Default: the year of `as_of`, "
         "or the current year.",
+    )
+
+    format: ExportFormat | None = Field(
+        default=None,
+        description="`csv` or `xlsx` downloads the result instead of JSON (so does `Accept`).",
     )
 
     _split_lists = field_validator(

@@ -1,17 +1,20 @@
 """Reading projects: filtering, sorting, paging and the shape the API returns."""
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
+from app.exports.tables import projects_table
+from app.exports.writers import Table
+from app.models import STATUS_NAMES, Category, Park, ProgressEntry, Project, ProjectStatus
 from app.problems import InvalidInput, NotFound
 from app.progress import service as progress_service
 from app.progress.schemas import Figures
 from app.projects.schemas import CategoryId, ProjectFilters, ProjectListQuery, ProjectPublic
-from app.rollups.queries import construction_type_expr, start_bucket_expr
+from app.rollups.queries import construction_type_expr, project_state, start_bucket_expr
 
 API_PREFIX = "/api/v1"
 
@@ -180,4 +183,63 @@ def to_public(
             progress_service.to_public(latest, project_code=project.code) if latest else None
         ),
         links={"self": path, "progress": f"{path}/progress"},
+    )
+
+
+def export_rows(session: Session, *, query: ProjectListQuery) -> Iterator[tuple[Any, ...]]:
+    """Every matching project with its current figures, streamed from the cursor."""
+    conditions = filter_conditions(session, query)
+    state = project_state(progress_service.current_entries(query.figures, as_of=query.as_of))
+    entry = state.entry
+    statement = (
+        state.select_from(
+            sa.select(
+                col(Project.code),
+                col(Category.name),
+                col(Project.seq),
+                col(Project.name),
+                col(Park.name),
+                col(Project.printed_park_name),
+                col(Project.content),
+                col(Project.start_year),
+                col(Project.end_year),
+                col(Project.total_investment_wan),
+                state.status,
+                entry.percent_complete,
+                entry.invested_to_date_wan,
+                entry.as_of,
+                entry.note,
+                entry.issues,
+            )
+        )
+        .where(*conditions)
+        .order_by(*_order_by(query.sort))
+        .execution_options(yield_per=1000)
+    )
+    for row in session.execute(statement):
+        yield (*row[:10], STATUS_NAMES[ProjectStatus(row[10])], *row[11:])
+
+
+def export_totals(session: Session, *, query: ProjectListQuery) -> tuple[int, int, int]:
+    """Count, planned and reported investment of every matching project, from the database."""
+    conditions = filter_conditions(session, query)
+    state = project_state(progress_service.current_entries(query.figures, as_of=query.as_of))
+    count, planned, invested = session.execute(
+        state.select_from(
+            sa.select(
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(col(Project.total_investment_wan)), 0),
+                sa.func.coalesce(sa.func.sum(state.entry.invested_to_date_wan), 0),
+            )
+        ).where(*conditions)
+    ).one()
+    return int(count), int(planned), int(invested)
+
+
+def export_table(session: Session, *, query: ProjectListQuery) -> Table:
+    """Every matching project (paging ignored) as a streamed table with database totals."""
+    return projects_table(
+        export_rows(session, query=query),
+        export_totals(session, query=query),
+        filename="projects",
     )

@@ -1,13 +1,21 @@
-"""Report endpoints: reconciliation and tracking."""
+"""Report endpoints: reconciliation and tracking; each also as CSV or XLSX."""
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import Reader
 from app.config import get_settings
 from app.db import SessionDep
+from app.exports.negotiation import Accepted
+from app.exports.tables import (
+    blockers_table,
+    changes_table,
+    compliance_table,
+    reconciliation_table,
+)
+from app.exports.writers import EXPORT_RESPONSES, ExportFormat, export_response
 from app.problems import problem_responses
 from app.progress.schemas import REPORTING_TZ
 from app.projects.schemas import ProjectFilters
@@ -22,6 +30,7 @@ from app.reports.schemas import (
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+RESPONSES = {**EXPORT_RESPONSES, **problem_responses(401, 422)}
 
 
 @router.get(
@@ -29,11 +38,21 @@ router = APIRouter(prefix="/reports", tags=["reports"])
     response_model=Reconciliation,
     status_code=200,
     summary="Reconcile the plan's tables 4 and 5 with the library",
-    responses=problem_responses(401),
+    responses=RESPONSES,
 )
-def get_reconciliation(_: Reader, session: SessionDep) -> Reconciliation:
+def get_reconciliation(
+    _: Reader,
+    session: SessionDep,
+    accepted: Accepted,
+    format_: Annotated[
+        ExportFormat | None, Query(alias="format", description="`csv` or `xlsx` to download.")
+    ] = None,
+) -> Reconciliation | Response:
     """Each published cell next to the same cell computed from the projects, and the gap."""
-    return service.reconcile(session, seed_dir=get_settings().seed_dir)
+    report = service.reconcile(session, seed_dir=get_settings().seed_dir)
+    if export := format_ or accepted:
+        return export_response(reconciliation_table(report), export)
+    return report
 
 
 @router.get(
@@ -41,19 +60,21 @@ def get_reconciliation(_: Reader, session: SessionDep) -> Reconciliation:
     response_model=Compliance,
     status_code=200,
     summary="Reporting compliance for a period",
-    responses=problem_responses(401, 422),
+    responses=RESPONSES,
 )
 def get_compliance(
-    _: Reader, session: SessionDep, query: Annotated[ComplianceQuery, Query()]
-) -> Compliance:
+    _: Reader, session: SessionDep, query: Annotated[ComplianceQuery, Query()], accepted: Accepted
+) -> Compliance | Response:
     """Per park: projects reported, missing, late and returned for revision in a period."""
-    settings = get_settings()
-    return service.compliance(
+    report = service.compliance(
         session,
         filters=query,
         period=query.period or datetime.now(REPORTING_TZ).strftime("%Y-%m"),
-        due_day=query.due_day or settings.report_due_day,
+        due_day=query.due_day or get_settings().report_due_day,
     )
+    if export := query.format or accepted:
+        return export_response(compliance_table(report), export)
+    return report
 
 
 @router.get(
@@ -61,11 +82,18 @@ def get_compliance(
     response_model=Changes,
     status_code=200,
     summary="What changed between two dates",
-    responses=problem_responses(401, 422),
+    responses=RESPONSES,
 )
-def get_changes(_: Reader, session: SessionDep, query: Annotated[ChangesQuery, Query()]) -> Changes:
+def get_changes(
+    _: Reader, session: SessionDep, query: Annotated[ChangesQuery, Query()], accepted: Accepted
+) -> Changes | Response:
     """Projects started, completed, suspended, cancelled and investment added, by park."""
-    return service.changes(session, filters=query, from_date=query.from_date, to_date=query.to_date)
+    report = service.changes(
+        session, filters=query, from_date=query.from_date, to_date=query.to_date
+    )
+    if export := query.format or accepted:
+        return export_response(changes_table(report), export)
+    return report
 
 
 @router.get(
@@ -73,10 +101,13 @@ def get_changes(_: Reader, session: SessionDep, query: Annotated[ChangesQuery, Q
     response_model=Blockers,
     status_code=200,
     summary="Open blockers by park",
-    responses=problem_responses(401, 422),
+    responses=RESPONSES,
 )
 def get_blockers(
-    _: Reader, session: SessionDep, query: Annotated[ProjectFilters, Query()]
-) -> Blockers:
+    _: Reader, session: SessionDep, query: Annotated[ProjectFilters, Query()], accepted: Accepted
+) -> Blockers | Response:
     """Projects whose current report names blockers, with the reports that raised them."""
-    return service.blockers(session, filters=query)
+    report = service.blockers(session, filters=query)
+    if export := query.format or accepted:
+        return export_response(blockers_table(report), export)
+    return report

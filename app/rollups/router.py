@@ -2,10 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import Reader
 from app.db import SessionDep
+from app.exports.negotiation import Accepted
+from app.exports.tables import rollup_table
+from app.exports.writers import EXPORT_RESPONSES, export_response
 from app.problems import problem_responses
 from app.rollups import service
 from app.rollups.schemas import Rollup, RollupQuery
@@ -19,8 +22,13 @@ router = APIRouter(prefix="/rollups", tags=["rollups"])
     response_model_exclude_unset=True,
     status_code=200,
     summary="Roll the portfolio up by one or two dimensions",
-    responses=problem_responses(401, 422),
+    responses={**EXPORT_RESPONSES, **problem_responses(401, 422)},
 )
-def get_rollup(_: Reader, session: SessionDep, query: Annotated[RollupQuery, Query()]) -> Rollup:
+def get_rollup(
+    _: Reader, session: SessionDep, query: Annotated[RollupQuery, Query()], accepted: Accepted
+) -> Rollup | Response:
     """Counts, planned and invested 万元, statuses, blockers and schedule gap per group."""
-    return service.build_rollup(session, query=query)
+    rollup = service.build_rollup(session, query=query)
+    if export := query.format or accepted:
+        return export_response(rollup_table(rollup), export)
+    return rollup

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.models import TIER_NAMES, ProjectStatus, Tier
+from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
 from app.progress.schemas import REPORTING_TZ, Figures
 from app.progress.service import current_entries
 from app.projects.schemas import ProjectFilters
@@ -16,13 +16,6 @@ from app.projects.service import API_PREFIX, filter_conditions
 from app.rollups import queries
 from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow
 
-STATUS_NAMES = {
-    ProjectStatus.pre_construction: "前期",
-    ProjectStatus.under_construction: "在建",
-    ProjectStatus.completed: "竣工",
-    ProjectStatus.suspended: "停建",
-    ProjectStatus.cancelled: "取消",
-}
 CONSTRUCTION_TYPE_NAMES = {"new": "新建", "continuing": "续建", "planned": "计划"}
 _LIST_FILTERS = (
     "park",
