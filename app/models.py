@@ -140,6 +140,7 @@ class Project(SQLModel, table=True):
         sa.Index("ix_project_status", "status"),
         sa.Index("ix_project_total_investment_wan", "total_investment_wan"),
         sa.Index("ix_project_archived_at", "archived_at"),
+        sa.Index("ix_project_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -187,6 +188,7 @@ class ProgressEntry(SQLModel, table=True):
         sa.Index("ix_progress_entry_project_as_of", "project_id", "as_of", "received_at"),
         sa.Index("ix_progress_entry_period", "period"),
         sa.Index("ix_progress_entry_review_state", "review_state"),
+        sa.Index("ix_progress_entry_reviewed_at", "reviewed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

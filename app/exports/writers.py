@@ -116,13 +116,16 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def export_response(table: Table, export_format: ExportFormat) -> Response:
+def export_response(
+    table: Table, export_format: ExportFormat, *, etag: str | None = None
+) -> Response:
     """Stream the table as CSV or XLSX, as a download."""
+    validator = {"ETag": etag} if etag else {}
     if export_format is ExportFormat.csv:
         return StreamingResponse(
             csv_chunks(table),
             media_type=CSV_MEDIA_TYPE,
-            headers=_disposition(table.filename, "csv"),
+            headers={**_disposition(table.filename, "csv"), **validator},
         )
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
@@ -137,6 +140,7 @@ def export_response(table: Table, export_format: ExportFormat) -> Response:
         headers={
             **_disposition(table.filename, "xlsx"),
             "Content-Length": str(os.path.getsize(path)),
+            **validator,
         },
         background=BackgroundTask(_remove, path),
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import Reader
+from app.caching import CACHE_RESPONSES, ETag
 from app.config import get_settings
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
@@ -30,7 +31,7 @@ from app.reports.schemas import (
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-RESPONSES = {**EXPORT_RESPONSES, **problem_responses(401, 422)}
+RESPONSES = {**EXPORT_RESPONSES, **CACHE_RESPONSES, **problem_responses(401, 422)}
 
 
 @router.get(
@@ -44,6 +45,7 @@ def get_reconciliation(
     _: Reader,
     session: SessionDep,
     accepted: Accepted,
+    etag: ETag,
     format_: Annotated[
         ExportFormat | None, Query(alias="format", description="`csv` or `xlsx` to download.")
     ] = None,
@@ -51,7 +53,7 @@ def get_reconciliation(
     """Each published cell next to the same cell computed from the projects, and the gap."""
     report = service.reconcile(session, seed_dir=get_settings().seed_dir)
     if export := format_ or accepted:
-        return export_response(reconciliation_table(report), export)
+        return export_response(reconciliation_table(report), export, etag=etag)
     return report
 
 
@@ -63,7 +65,11 @@ def get_reconciliation(
     responses=RESPONSES,
 )
 def get_compliance(
-    _: Reader, session: SessionDep, query: Annotated[ComplianceQuery, Query()], accepted: Accepted
+    _: Reader,
+    session: SessionDep,
+    query: Annotated[ComplianceQuery, Query()],
+    accepted: Accepted,
+    etag: ETag,
 ) -> Compliance | Response:
     """Per park: projects reported, missing, late and returned for revision in a period."""
     report = service.compliance(
@@ -73,7 +79,7 @@ def get_compliance(
         due_day=query.due_day or get_settings().report_due_day,
     )
     if export := query.format or accepted:
-        return export_response(compliance_table(report), export)
+        return export_response(compliance_table(report), export, etag=etag)
     return report
 
 
@@ -85,14 +91,18 @@ def get_compliance(
     responses=RESPONSES,
 )
 def get_changes(
-    _: Reader, session: SessionDep, query: Annotated[ChangesQuery, Query()], accepted: Accepted
+    _: Reader,
+    session: SessionDep,
+    query: Annotated[ChangesQuery, Query()],
+    accepted: Accepted,
+    etag: ETag,
 ) -> Changes | Response:
     """Projects started, completed, suspended, cancelled and investment added, by park."""
     report = service.changes(
         session, filters=query, from_date=query.from_date, to_date=query.to_date
     )
     if export := query.format or accepted:
-        return export_response(changes_table(report), export)
+        return export_response(changes_table(report), export, etag=etag)
     return report
 
 
@@ -104,10 +114,14 @@ def get_changes(
     responses=RESPONSES,
 )
 def get_blockers(
-    _: Reader, session: SessionDep, query: Annotated[ProjectFilters, Query()], accepted: Accepted
+    _: Reader,
+    session: SessionDep,
+    query: Annotated[ProjectFilters, Query()],
+    accepted: Accepted,
+    etag: ETag,
 ) -> Blockers | Response:
     """Projects whose current report names blockers, with the reports that raised them."""
     report = service.blockers(session, filters=query)
     if export := query.format or accepted:
-        return export_response(blockers_table(report), export)
+        return export_response(blockers_table(report), export, etag=etag)
     return report

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import Reader
+from app.caching import CACHE_RESPONSES, ETag
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
 from app.exports.tables import rollup_table
@@ -22,13 +23,17 @@ router = APIRouter(prefix="/rollups", tags=["rollups"])
     response_model_exclude_unset=True,
     status_code=200,
     summary="Roll the portfolio up by one or two dimensions",
-    responses={**EXPORT_RESPONSES, **problem_responses(401, 422)},
+    responses={**EXPORT_RESPONSES, **CACHE_RESPONSES, **problem_responses(401, 422)},
 )
 def get_rollup(
-    _: Reader, session: SessionDep, query: Annotated[RollupQuery, Query()], accepted: Accepted
+    _: Reader,
+    session: SessionDep,
+    query: Annotated[RollupQuery, Query()],
+    accepted: Accepted,
+    etag: ETag,
 ) -> Rollup | Response:
     """Counts, planned and invested 万元, statuses, blockers and schedule gap per group."""
     rollup = service.build_rollup(session, query=query)
     if export := query.format or accepted:
-        return export_response(rollup_table(rollup), export)
+        return export_response(rollup_table(rollup), export, etag=etag)
     return rollup

@@ -1,0 +1,56 @@
+"""Cache validators for rollups and reports: an ETag that moves with the data, and 304."""
+
+import hashlib
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, Request, Response
+from sqlmodel import col
+
+from app.db import SessionDep
+from app.models import Park, ProgressEntry, Project
+from app.problems import AppError
+
+
+class NotModified(AppError):
+    status_code = 304
+
+
+def data_version(session: SessionDep) -> str:
+    """Changes whenever a report is added or reviewed, or a project or park changes."""
+    # Each part is an index lookup or a tiny table: cheap enough to run on every request.
+    row = session.execute(
+        sa.select(
+            sa.select(sa.func.max(col(ProgressEntry.id))).scalar_subquery(),
+            sa.select(sa.func.max(col(ProgressEntry.reviewed_at))).scalar_subquery(),
+            sa.select(sa.func.max(col(Project.updated_at))).scalar_subquery(),
+            sa.select(sa.func.max(col(Project.id))).scalar_subquery(),
+            sa.select(sa.func.sum(col(Park.version))).scalar_subquery(),
+        )
+    ).one()
+    return "|".join(str(part) for part in row)
+
+
+def cache_validator(request: Request, response: Response, session: SessionDep) -> str:
+    """Answer 304 to a matching `If-None-Match`; otherwise set and return the ETag."""
+    fingerprint = "\n".join(
+        (
+            data_version(session),
+            request.url.path,
+            str(sorted(request.query_params.multi_items())),
+            request.headers.get("accept", ""),
+        )
+    )
+    etag = f'W/"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}"'
+    candidates = request.headers.get("if-none-match", "")
+    if etag in {c.strip() for c in candidates.split(",")} or candidates.strip() == "*":
+        raise NotModified("Not modified.", headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return etag
+
+
+ETag = Annotated[str, Depends(cache_validator)]
+
+CACHE_RESPONSES: dict[int | str, dict[str, str]] = {
+    304: {"description": "Not Modified: the `If-None-Match` ETag is still current."}
+}

@@ -1,0 +1,44 @@
+"""Rollups and reports carry an ETag that moves with the data, and answer 304."""
+
+import pytest
+
+PATHS = [
+    "/api/v1/rollups?by=park",
+    "/api/v1/rollups?by=park&format=csv",
+    "/api/v1/reports/reconciliation",
+    "/api/v1/reports/compliance?period=2026-10",
+    "/api/v1/reports/changes?from_date=2026-01-31&to_date=2026-10-31",
+    "/api/v1/reports/blockers",
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_etag_and_304(client, auth, path):
+    headers = auth()
+    first = client.get(path, headers=headers)
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"')
+    again = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+
+
+def test_etag_changes_with_a_report_a_review_and_the_query(client, auth):
+    planner = auth("planner")
+    path = "/api/v1/rollups?by=park"
+    etag = client.get(path, headers=planner).headers["etag"]
+    assert client.get(path + ",category", headers=planner).headers["etag"] != etag
+
+    entry = client.post(
+        "/api/v1/projects/INF-005/progress",
+        json={"as_of": "2026-10-31", "status": "under_construction"},
+        headers=auth("officer", "gaoxin"),
+    ).json()
+    after_report = client.get(path, headers={**planner, "If-None-Match": etag})
+    assert after_report.status_code == 200
+    assert after_report.headers["etag"] != etag
+
+    client.post(f"/api/v1/projects/INF-005/progress/{entry['id']}/approve", headers=planner)
+    after_review = client.get(path, headers=planner).headers["etag"]
+    assert after_review != after_report.headers["etag"]
