@@ -71,7 +71,8 @@ class ComplianceRow(BaseModel):
     missing: int = Field(description="Projects without a report for the period.")
     late: int = Field(description="Projects whose first report came after the due time.")
     returned: int = Field(description="Projects whose newest report was returned for revision.")
-    missing_projects: list[str] = Field(default_factory=list, description="Their codes.")
+    reported_projects: list[str] = Field(default_factory=list, description="Their codes.")
+    missing_projects: list[str] = Field(default_factory=list)
     late_projects: list[str] = Field(default_factory=list)
     returned_projects: list[str] = Field(default_factory=list)
 

@@ -156,8 +156,9 @@ def compliance(
     due = due_at(period, due_day=due_day)
     reports = queries.period_reports(period)
     conditions = filter_conditions(session, filters)
-    parks = {
-        row.park_id: ComplianceRow(
+
+    def summary(row: sa.Row[Any]) -> ComplianceRow:
+        return ComplianceRow(
             park_id=row.park_id,
             park_name=row.park_name,
             project_count=row.project_count,
@@ -166,11 +167,17 @@ def compliance(
             late=row.late,
             returned=row.returned,
         )
+
+    parks = {
+        row.park_id: summary(row)
         for row in queries.compliance_by_park(
             session, reports=reports, due=due, conditions=conditions
         )
     }
-    flagged = session.execute(
+    [total] = queries.compliance_by_park(
+        session, reports=reports, due=due, conditions=conditions, by_park=False
+    )
+    projects = session.execute(
         sa.select(
             col(Project.code),
             col(Project.park_id),
@@ -178,29 +185,20 @@ def compliance(
             reports.c.returned,
         )
         .outerjoin(reports, reports.c.project_id == Project.id)
-        .where(
-            *conditions,
-            sa.or_(
-                reports.c.first_received_at.is_(None),
-                reports.c.first_received_at >= due,
-                reports.c.returned == 1,
-            ),
-        )
+        .where(*conditions)
         .order_by(col(Project.code))
     ).all()
-    for code, park_id, first_received_at, returned in flagged:
+    for code, park_id, first_received_at, returned in projects:
         row = parks[park_id]
         if first_received_at is None:
             row.missing_projects.append(code)
-        elif first_received_at >= due:
-            row.late_projects.append(code)
+        else:
+            row.reported_projects.append(code)
+            if first_received_at >= due:
+                row.late_projects.append(code)
         if returned:
             row.returned_projects.append(code)
-    counts = ("project_count", "reported", "missing", "late", "returned")
-    totals = ComplianceRow(
-        park_id=None, **{c: sum(getattr(r, c) for r in parks.values()) for c in counts}
-    )
-    return Compliance(period=period, due_at=due, parks=list(parks.values()), totals=totals)
+    return Compliance(period=period, due_at=due, parks=list(parks.values()), totals=summary(total))
 
 
 def changes(

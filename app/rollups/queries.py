@@ -201,26 +201,38 @@ def period_reports(period: str) -> sa.Subquery:
 
 
 def compliance_by_park(
-    session: Session, *, reports: sa.Subquery, due: Any, conditions: Sequence[Any]
+    session: Session,
+    *,
+    reports: sa.Subquery,
+    due: Any,
+    conditions: Sequence[Any],
+    by_park: bool = True,
 ) -> Sequence[sa.Row[Any]]:
-    """Per park: projects, how many reported, reported late, were returned."""
+    """Per park (or in total): projects, how many reported, reported late, were returned."""
     reported = reports.c.first_received_at.is_not(None)
+    keys = [col(Park.id), col(Park.name)] if by_park else [sa.null(), sa.null()]
     query = (
         sa.select(
-            col(Park.id).label("park_id"),
-            col(Park.name).label("park_name"),
+            keys[0].label("park_id"),
+            keys[1].label("park_name"),
             sa.func.count().label("project_count"),
-            sa.func.sum(sa.case((reported, 1), else_=0)).label("reported"),
-            sa.func.sum(sa.case((reports.c.first_received_at >= due, 1), else_=0)).label("late"),
-            sa.func.sum(sa.func.coalesce(reports.c.returned, 0)).label("returned"),
+            sa.func.coalesce(sa.func.sum(sa.case((reported, 1), else_=0)), 0).label("reported"),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((reports.c.first_received_at >= due, 1), else_=0)), 0
+            ).label("late"),
+            sa.func.coalesce(sa.func.sum(sa.func.coalesce(reports.c.returned, 0)), 0).label(
+                "returned"
+            ),
         )
         .select_from(Project)
         .join(Park, col(Park.id) == Project.park_id)
         .outerjoin(reports, reports.c.project_id == Project.id)
         .where(*conditions)
-        .group_by(col(Park.id), col(Park.name), col(Park.position))
-        .order_by(col(Park.position))
     )
+    if by_park:
+        query = query.group_by(col(Park.id), col(Park.name), col(Park.position)).order_by(
+            col(Park.position)
+        )
     return session.execute(query).all()
 
 
