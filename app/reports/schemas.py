@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.progress.schemas import Figures
 from app.projects.schemas import ProjectFilters
@@ -56,6 +56,44 @@ class Headline(BaseModel):
 class Reconciliation(BaseModel):
     """Tables 4 and 5 of the plan next to the same cells computed from the library."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "headline": {
+                        "published": {"count": 179, "amount_wan": 20841119},
+                        "appendix_header": {"count": 178, "amount_wan": 21124119},
+                        "computed": {"count": 178, "amount_wan": 21124119},
+                        "difference": {"count": -1, "amount_wan": 283000},
+                    },
+                    "table4": {
+                        "title": "表 4：大连沿海产业转型升级示范区项目表（按区域分）",
+                        "columns": ["all", "infrastructure", "service_platform", "innovation"],
+                        "rows": [
+                            {
+                                "label": "长兴岛开发区",
+                                "kind": "park",
+                                "park_id": "changxingdao",
+                                "tier": "key",
+                                "category": None,
+                                "cells": {
+                                    "innovation": {
+                                        "published": {"count": 3, "amount_wan": 9407662},
+                                        "computed": {"count": 4, "amount_wan": 9697662},
+                                        "difference": {"count": 1, "amount_wan": 290000},
+                                        "matches": False,
+                                    }
+                                },
+                            }
+                        ],
+                        "differing_cells": 20,
+                    },
+                    "table5": {"title": "表 5：…", "columns": [], "rows": [], "differing_cells": 0},
+                }
+            ]
+        }
+    )
+
     headline: Headline
     table4: ReconciledTable
     table5: ReconciledTable
@@ -79,6 +117,40 @@ class ComplianceRow(BaseModel):
 
 class Compliance(BaseModel):
     """Who reported for a period, who did not, who was late or returned."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2026-10",
+                    "due_at": "2026-11-05T16:00:00Z",
+                    "parks": [
+                        {
+                            "park_id": "gaoxin",
+                            "park_name": "大连高新技术产业园区",
+                            "project_count": 21,
+                            "reported": 3,
+                            "missing": 18,
+                            "late": 1,
+                            "returned": 1,
+                            "reported_projects": ["INF-002", "INF-003", "INF-004"],
+                            "missing_projects": ["INF-005", "…"],
+                            "late_projects": ["INF-003"],
+                            "returned_projects": ["INF-004"],
+                        }
+                    ],
+                    "totals": {
+                        "park_id": None,
+                        "project_count": 178,
+                        "reported": 3,
+                        "missing": 175,
+                        "late": 1,
+                        "returned": 1,
+                    },
+                }
+            ]
+        }
+    )
 
     period: str = Field(description="The reporting period, YYYY-MM.", examples=["2026-10"])
     due_at: datetime = Field(
@@ -106,6 +178,40 @@ class ChangeRow(BaseModel):
 
 class Changes(BaseModel):
     """What changed in the portfolio between two dates, by park and category."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_date": "2026-06-30",
+                    "to_date": "2026-09-30",
+                    "figures": "latest",
+                    "rows": [
+                        {
+                            "park_id": "gaoxin",
+                            "park_name": "大连高新技术产业园区",
+                            "category": "infrastructure",
+                            "category_name": "公共基础设施",
+                            "project_count": 14,
+                            "started": 2,
+                            "completed": 1,
+                            "suspended": 0,
+                            "cancelled": 0,
+                            "investment_added_wan": 120000,
+                        }
+                    ],
+                    "totals": {
+                        "project_count": 178,
+                        "started": 3,
+                        "completed": 1,
+                        "suspended": 1,
+                        "cancelled": 0,
+                        "investment_added_wan": 123000,
+                    },
+                }
+            ]
+        }
+    )
 
     from_date: date
     to_date: date
@@ -138,6 +244,37 @@ class BlockerPark(BaseModel):
 
 class Blockers(BaseModel):
     """Open blockers by park: projects whose current report names one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "figures": "latest",
+                    "as_of": None,
+                    "parks": [
+                        {
+                            "park_id": "gaoxin",
+                            "park_name": "大连高新技术产业园区",
+                            "open_blockers": 1,
+                            "items": [
+                                {
+                                    "project_code": "INF-005",
+                                    "project_name": "大连先进光源二期项目",
+                                    "park_id": "gaoxin",
+                                    "issues": "征地未完成",
+                                    "entry_id": 181,
+                                    "as_of": "2026-10-31",
+                                    "reporter_name": "demo-officer-gaoxin",
+                                    "received_at": "2026-11-02T01:20:00Z",
+                                }
+                            ],
+                        }
+                    ],
+                    "total": 1,
+                }
+            ]
+        }
+    )
 
     figures: Figures
     as_of: date | None

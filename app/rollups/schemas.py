@@ -108,6 +108,35 @@ class RollupRow(Measures):
 class Rollup(BaseModel):
     """A rollup: rows per group, and for a cross-tab the totals per row and per column."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": ["park"],
+                    "figures": "latest",
+                    "as_of": None,
+                    "reporting_year": 2026,
+                    "rows": [RollupRow.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "totals": {
+                        "project_count": 178,
+                        "total_investment_wan": 21124119,
+                        "invested_to_date_wan": 0,
+                        "completion_rate": 0.0,
+                        "status_counts": {
+                            "pre_construction": 76,
+                            "under_construction": 93,
+                            "completed": 2,
+                            "suspended": 7,
+                            "cancelled": 0,
+                        },
+                        "open_blockers": 0,
+                        "schedule_gap_pct": None,
+                    },
+                }
+            ]
+        }
+    )
+
     by: list[Dim]
     figures: Figures
     as_of: date | None = Field(description="The date the portfolio is seen at; null: now.")
