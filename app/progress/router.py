@@ -88,6 +88,20 @@ def create_progress(
     return result.entry
 
 
+@router.get(
+    "/{entry_id}",
+    response_model=ProgressEntryPublic,
+    status_code=200,
+    summary="Get one progress entry",
+    responses=problem_responses(401, 404),
+)
+def get_progress(
+    _: Reader, session: SessionDep, project: ProjectByCode, entry_id: int
+) -> ProgressEntryPublic:
+    """One entry of the project's history, with its review state."""
+    return service.get_entry(session, project=project, entry_id=entry_id)
+
+
 @router.post(
     "/{entry_id}/approve",
     response_model=ProgressEntryPublic,

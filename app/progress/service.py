@@ -298,6 +298,18 @@ def _investment_errors(
     return errors
 
 
+def get_entry(session: Session, *, project: Project, entry_id: int) -> ProgressEntryPublic:
+    """One entry of a project's history, or NotFound."""
+    entry = session.exec(
+        select(ProgressEntry).where(
+            ProgressEntry.id == entry_id, ProgressEntry.project_id == project.id
+        )
+    ).first()
+    if entry is None:
+        raise NotFound(f"Project {project.code} has no progress entry {entry_id}.")
+    return to_public(entry, project_code=project.code)
+
+
 def review_entry(
     session: Session,
     *,

@@ -437,3 +437,14 @@ def test_history_orders_by_date_then_receipt(client, auth, session):
     items = client.get("/api/v1/projects/SVC-001/progress", headers=auth()).json()["items"]
     assert [e["revision"] for e in items[:2]] == [2, 1]
     assert isinstance(session.get(Project, project.id), Project)
+
+
+def test_location_of_a_report_answers(client, officer, auth):
+    created = _post(client, officer)
+    entry = client.get(created.headers["location"], headers=auth("planner"))
+    assert entry.status_code == 200
+    assert entry.json() == created.json()
+    other = client.get(
+        f"/api/v1/projects/{LVSHUN}/progress/{created.json()['id']}", headers=officer
+    )
+    assert other.status_code == 404
