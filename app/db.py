@@ -37,9 +37,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # IMMEDIATE takes the write lock up front: a transaction that read and then writes would
+    # otherwise fail at once with "database is locked" instead of waiting its turn.
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @lru_cache

@@ -9,7 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -136,11 +138,43 @@ async def _app_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"Nothing is served at {request.url.path}."
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
-    return problem_response(request, exc.status_code, detail, headers=exc.headers)
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    elif exc.status_code == 400 and "parsing the body" in detail:
+        # A body that is not even text (bad UTF-8, binary) is as invalid as malformed JSON.
+        return problem_response(
+            request,
+            422,
+            "Invalid input: the body is not valid JSON.",
+            errors=[{"loc": ["body"], "msg": "not valid JSON", "type": "json_invalid"}],
+        )
+    return problem_response(request, exc.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Starlette names only the first route matching the path; ask every route, per method.
+    return [
+        method
+        for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        request,
+        503,
+        "The database is unavailable or busy; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -177,6 +211,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(Exception, _unhandled)
 
 

@@ -1,6 +1,7 @@
 """Every error answers RFC 9457 problem+json."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.db import build_engine, get_session
@@ -78,3 +79,49 @@ def test_validation_problem_reads_as_a_sentence(client, auth):
     assert body["detail"].startswith("Invalid input: query status[0]: Input should be")
     assert "query limit: Input should be a valid integer" in body["detail"]
     assert {tuple(e["loc"]) for e in body["errors"]} == {("query", "status", 0), ("query", "limit")}
+
+
+def test_405_names_every_method_of_the_path(client, auth):
+    response = client.request("PUT", "/api/v1/projects/INF-001/progress", headers=auth())
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+
+
+def test_body_that_is_not_text_is_422(client, auth):
+    response = client.post(
+        "/api/v1/projects/INF-005/progress",
+        content=b"\xff\xfe@\x00",
+        headers={**auth("admin"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][0] == "body"
+
+
+def test_ids_beyond_the_integer_range_are_422(client, auth):
+    huge = "/api/v1/projects/INF-001/progress/10000000000000000001/approve"
+    assert client.post(huge, headers=auth("planner")).status_code == 422
+    assert (
+        client.get("/api/v1/projects?offset=10000000000000000000", headers=auth()).status_code
+        == 422
+    )
+
+
+def test_dates_are_iso_only(client, auth):
+    for bad in ("0", "1700000000", "2026/10/31", "0288-01-24"):
+        response = client.get(f"/api/v1/projects?as_of={bad}", headers=auth())
+        assert response.status_code == 422, bad
+        assert response.json()["errors"][0]["loc"] == ["query", "as_of"]
+
+
+def test_database_busy_is_503(session, auth):
+    app = create_app()
+
+    def busy():
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    app.dependency_overrides[get_session] = busy
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/parks")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.headers["content-type"] == "application/problem+json"

@@ -1,6 +1,8 @@
 """Park endpoints."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from app.auth.deps import Reader
 from app.db import SessionDep
@@ -28,8 +30,10 @@ def list_parks(session: SessionDep, _: Reader) -> ParkList:
     response_model=ParkPublic,
     status_code=200,
     summary="Get one park",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 422),
 )
-def get_park(park_id: str, session: SessionDep, _: Reader) -> ParkPublic:
+def get_park(
+    park_id: Annotated[str, Path(max_length=32)], session: SessionDep, _: Reader
+) -> ParkPublic:
     """One park with its spellings, tier and library totals."""
     return service.get_park(session, park_id=park_id)

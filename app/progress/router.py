@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from app import idempotency
 from app.auth.deps import ProgressWriter, Reader, Reviewer
@@ -24,6 +24,7 @@ from app.projects.deps import ProjectByCode
 
 router = APIRouter(prefix="/projects/{code}/progress", tags=["progress"])
 
+EntryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Progress entry id.")]
 IDEMPOTENCY_KEY_DESCRIPTION = (
     "Any unique string (e.g. a UUID). A retry with the same key and body returns the first "
     "answer and stores nothing new; the same key with another body is refused (422)."
@@ -35,7 +36,7 @@ IDEMPOTENCY_KEY_DESCRIPTION = (
     response_model=ProgressHistory,
     status_code=200,
     summary="Get a project's progress history",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 422),
 )
 def list_progress(
     _: Reader,
@@ -93,10 +94,10 @@ def create_progress(
     response_model=ProgressEntryPublic,
     status_code=200,
     summary="Get one progress entry",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 422),
 )
 def get_progress(
-    _: Reader, session: SessionDep, project: ProjectByCode, entry_id: int
+    _: Reader, session: SessionDep, project: ProjectByCode, entry_id: EntryId
 ) -> ProgressEntryPublic:
     """One entry of the project's history, with its review state."""
     return service.get_entry(session, project=project, entry_id=entry_id)
@@ -113,7 +114,7 @@ def approve_progress(
     principal: Reviewer,
     session: SessionDep,
     project: ProjectByCode,
-    entry_id: int,
+    entry_id: EntryId,
     body: ApproveRequest | None = None,
 ) -> ProgressEntryPublic:
     """Planners and admins approve a submitted report; it then counts in official figures."""
@@ -138,7 +139,7 @@ def return_progress(
     principal: Reviewer,
     session: SessionDep,
     project: ProjectByCode,
-    entry_id: int,
+    entry_id: EntryId,
     body: ReturnRequest,
 ) -> ProgressEntryPublic:
     """Planners and admins send a report back with a comment; the officer then revises it."""

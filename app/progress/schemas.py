@@ -1,18 +1,35 @@
 """Progress entry schemas: reports in, history out, review actions."""
 
 import enum
+import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from app.models import ProjectStatus, ReviewState
 
 # Reporting dates are calendar dates in China: "not in the future" means there.
 REPORTING_TZ = ZoneInfo("Asia/Shanghai")
-EARLIEST_AS_OF = date(2000, 1, 1)
 MAX_TEXT = 2000
+_ISO_DATE = r"^(19[5-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+def _iso_only(value: object) -> object:
+    # Pydantic would also read numbers as Unix timestamps; a date here is written YYYY-MM-DD.
+    if isinstance(value, str) and not re.match(_ISO_DATE, value):
+        raise ValueError("a date is written YYYY-MM-DD, from 1950 on")
+    if not isinstance(value, str | date):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+InputDate = Annotated[
+    date,
+    BeforeValidator(_iso_only),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _ISO_DATE}),
+]
 
 PROGRESS_EXAMPLE: dict[str, Any] = {
     "id": 1,
@@ -68,7 +85,7 @@ class ProgressCreate(BaseModel):
         },
     )
 
-    as_of: date = Field(description="The date reported on; not in the future (Asia/Shanghai).")
+    as_of: InputDate = Field(description="The date reported on; not in the future (Asia/Shanghai).")
     status: ProjectStatus
     percent_complete: int | None = Field(
         default=None, ge=0, le=100, description="Physical progress, 0–100 %."
@@ -84,12 +101,10 @@ class ProgressCreate(BaseModel):
 
     @field_validator("as_of")
     @classmethod
-    def _as_of_in_range(cls, value: date) -> date:
+    def _as_of_not_in_future(cls, value: date) -> date:
         today = datetime.now(REPORTING_TZ).date()
         if value > today:
             raise ValueError(f"as_of {value} is in the future (today is {today} in China)")
-        if value < EARLIEST_AS_OF:
-            raise ValueError(f"as_of {value} is before {EARLIEST_AS_OF}")
         return value
 
     @field_validator("note", "issues")

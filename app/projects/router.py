@@ -44,7 +44,7 @@ def list_projects(
     response_model=ProjectPublic,
     status_code=200,
     summary="Get one project",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 422),
 )
 def get_project(
     _: Reader,

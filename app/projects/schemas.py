@@ -1,7 +1,7 @@
 """Project schemas: the query filters, the public project and the paged list."""
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -13,6 +13,7 @@ from app.progress.schemas import (
     PROGRESS_EXAMPLE,
     REPORTING_TZ,
     Figures,
+    InputDate,
     ProgressEntryPublic,
 )
 
@@ -75,7 +76,7 @@ class ProjectFilters(BaseModel):
         description="Category ids (comma-separated or repeated).",
         examples=[["innovation"]],
     )
-    start_year: list[int] = Field(
+    start_year: list[Annotated[int, Field(ge=1949, le=2100)]] = Field(
         default_factory=list,
         description="Start years (comma-separated or repeated).",
         examples=[[2019], [2017, 2018]],
@@ -94,7 +95,7 @@ class ProjectFilters(BaseModel):
     )
 
     figures: Figures = Field(default=Figures.latest, description=FIGURES_DESCRIPTION)
-    as_of: date | None = Field(
+    as_of: InputDate | None = Field(
         default=None,
         description="The portfolio as it stood at the end of this date (China time): reports "
         "dated or received later are unseen. Default: now.",
@@ -143,14 +144,6 @@ class ProjectFilters(BaseModel):
             return self.reporting_year
         return (self.as_of or datetime.now(REPORTING_TZ).date()).year
 
-    @field_validator("start_year")
-    @classmethod
-    def _plausible_years(cls, years: list[int]) -> list[int]:
-        for year in years:
-            if not 1949 <= year <= 2100:
-                raise ValueError(f"start_year {year} is outside 1949–2100")
-        return years
-
 
 class ProjectListQuery(ProjectFilters):
     """The project list's query: filters, sorting and paging."""
@@ -160,7 +153,7 @@ class ProjectListQuery(ProjectFilters):
         description="Order: `appendix` (category, then seq) or a field, `-` for descending.",
     )
     limit: int = Field(default=50, ge=1, le=MAX_PAGE, description=f"Page size, 1–{MAX_PAGE}.")
-    offset: int = Field(default=0, ge=0, description="Items to skip.")
+    offset: int = Field(default=0, ge=0, le=10**9, description="Items to skip.")
 
 
 PROJECT_EXAMPLE: dict[str, Any] = {

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.progress.schemas import Figures
+from app.progress.schemas import Figures, InputDate
 from app.projects.schemas import ProjectFilters
 
 
@@ -302,5 +302,5 @@ class ComplianceQuery(ProjectFilters):
 class ChangesQuery(ProjectFilters):
     """The two dates to compare (each at its end, China time); filters as for `/projects`."""
 
-    from_date: date = Field(examples=["2026-06-30"])
-    to_date: date = Field(examples=["2026-09-30"])
+    from_date: InputDate = Field(examples=["2026-06-30"])
+    to_date: InputDate = Field(examples=["2026-09-30"])
