@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
-from app.auth.deps import Reader
+from app.auth.deps import Admin, Reader
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
 from app.exports.writers import EXPORT_RESPONSES, export_response
@@ -12,9 +12,20 @@ from app.problems import problem_responses
 from app.progress.schemas import FIGURES_DESCRIPTION, Figures
 from app.projects import service
 from app.projects.deps import ProjectByCode
-from app.projects.schemas import ProjectList, ProjectListQuery, ProjectPublic
+from app.projects.schemas import (
+    ProjectCreate,
+    ProjectList,
+    ProjectListQuery,
+    ProjectPublic,
+    ProjectUpdate,
+)
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description="The ETag from the last GET; required for changes."),
+]
 
 
 @router.get(
@@ -39,6 +50,23 @@ def list_projects(
     )
 
 
+@router.post(
+    "",
+    response_model=ProjectPublic,
+    status_code=201,
+    summary="Create a project",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_project(
+    _: Admin, session: SessionDep, data: ProjectCreate, request: Request, response: Response
+) -> ProjectPublic:
+    """Admins add a project to the library; its code is assigned from its category."""
+    project = service.create_project(session, data=data)
+    response.headers["Location"] = f"{request.url.path}/{project.code}"
+    response.headers["ETag"] = service.project_etag(project)
+    return service.project_public(session, project=project)
+
+
 @router.get(
     "/{code}",
     response_model=ProjectPublic,
@@ -50,7 +78,70 @@ def get_project(
     _: Reader,
     session: SessionDep,
     project: ProjectByCode,
+    response: Response,
     figures: Annotated[Figures, Query(description=FIGURES_DESCRIPTION)] = Figures.latest,
 ) -> ProjectPublic:
-    """One project with its master data and current progress entry."""
+    """One project with its master data, current progress entry and (header) ETag."""
+    response.headers["ETag"] = service.project_etag(project)
     return service.project_public(session, project=project, figures=figures)
+
+
+@router.patch(
+    "/{code}",
+    response_model=ProjectPublic,
+    status_code=200,
+    summary="Change a project's master data",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def update_project(
+    _: Admin,
+    session: SessionDep,
+    project: ProjectByCode,
+    changes: ProjectUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProjectPublic:
+    """Admins change master data, sending If-Match with the ETag they read."""
+    project = service.update_project(session, project=project, changes=changes, if_match=if_match)
+    response.headers["ETag"] = service.project_etag(project)
+    return service.project_public(session, project=project)
+
+
+@router.post(
+    "/{code}/archive",
+    response_model=ProjectPublic,
+    status_code=200,
+    summary="Archive a project",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def archive_project(
+    _: Admin,
+    session: SessionDep,
+    project: ProjectByCode,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProjectPublic:
+    """Hide a project from lists and rollups; its record and history stay readable."""
+    project = service.archive_project(session, project=project, if_match=if_match, archive=True)
+    response.headers["ETag"] = service.project_etag(project)
+    return service.project_public(session, project=project)
+
+
+@router.post(
+    "/{code}/restore",
+    response_model=ProjectPublic,
+    status_code=200,
+    summary="Restore an archived project",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def restore_project(
+    _: Admin,
+    session: SessionDep,
+    project: ProjectByCode,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProjectPublic:
+    """Bring an archived project back into lists and rollups."""
+    project = service.archive_project(session, project=project, if_match=if_match, archive=False)
+    response.headers["ETag"] = service.project_etag(project)
+    return service.project_public(session, project=project)

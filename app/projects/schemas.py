@@ -4,7 +4,13 @@ import enum
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from app.exports.writers import ExportFormat
 from app.models import ProjectStatus, Tier
@@ -173,6 +179,7 @@ PROJECT_EXAMPLE: dict[str, Any] = {
     "figures": "latest",
     "latest_progress": PROGRESS_EXAMPLE,
     "links": {"self": "/api/v1/projects/INF-001", "progress": "/api/v1/projects/INF-001/progress"},
+    "archived_at": None,
 }
 
 
@@ -197,6 +204,9 @@ class ProjectPublic(BaseModel):
     figures: Figures = Field(description="Which reports these figures count.")
     latest_progress: ProgressEntryPublic | None
     links: dict[str, str]
+    archived_at: datetime | None = Field(
+        default=None, description="Set when an admin archived it: hidden from lists and rollups."
+    )
 
 
 class ProjectList(BaseModel):
@@ -207,3 +217,58 @@ class ProjectList(BaseModel):
     total: int = Field(description="Projects matching the filters, over all pages.")
     limit: int
     offset: int
+
+
+PROJECT_CREATE_EXAMPLE: dict[str, Any] = {
+    "category": "innovation",
+    "name": "大连光电子集成电路产业园项目",
+    "park_id": "gaoxin",
+    "content": "建设光电子芯片研发中心及生产厂房，总建筑面积约8万平方米。",
+    "start_year": 2026,
+    "end_year": 2028,
+    "total_investment_wan": 120000,
+}
+
+
+class ProjectCreate(BaseModel):
+    """A new project; its code is assigned from its category."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [PROJECT_CREATE_EXAMPLE]}
+    )
+
+    category: CategoryId
+    name: str = Field(min_length=1, max_length=200)
+    park_id: str = Field(min_length=1, max_length=32)
+    printed_park_name: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Default: the park's name."
+    )
+    content: str = Field(default="", max_length=4000)
+    start_year: int = Field(ge=1949, le=2100)
+    end_year: int = Field(ge=1949, le=2100)
+    total_investment_wan: int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
+
+
+class ProjectUpdate(BaseModel):
+    """A change to a project's master data; only the fields sent change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"total_investment_wan": 50000, "end_year": 2023}]},
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    park_id: str | None = Field(default=None, min_length=1, max_length=32)
+    printed_park_name: str | None = Field(default=None, min_length=1, max_length=100)
+    content: str | None = Field(default=None, max_length=4000)
+    start_year: int | None = Field(default=None, ge=1949, le=2100)
+    end_year: int | None = Field(default=None, ge=1949, le=2100)
+    total_investment_wan: int | None = Field(default=None, ge=0, le=10**12)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nulls(cls, value: object) -> object:
+        # Runs only for fields sent: leaving a field out keeps it, sending null is an error.
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep it")
+        return value

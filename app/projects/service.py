@@ -5,18 +5,36 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.etags import etag, require_if_match
 from app.exports.tables import projects_table
 from app.exports.writers import Table
-from app.models import STATUS_NAMES, Category, Park, ProgressEntry, Project, ProjectStatus
-from app.problems import InvalidInput, NotFound
+from app.models import (
+    STATUS_NAMES,
+    Category,
+    Park,
+    ProgressEntry,
+    Project,
+    ProjectStatus,
+    utcnow,
+)
+from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.progress import service as progress_service
 from app.progress.schemas import Figures
-from app.projects.schemas import CategoryId, ProjectFilters, ProjectListQuery, ProjectPublic
+from app.projects.schemas import (
+    CategoryId,
+    ProjectCreate,
+    ProjectFilters,
+    ProjectListQuery,
+    ProjectPublic,
+    ProjectUpdate,
+)
 from app.rollups.queries import construction_type_expr, project_state, start_bucket_expr
 
 API_PREFIX = "/api/v1"
+_CODE_ATTEMPTS = 5
 
 _APPENDIX_ORDER = (col(Category.position), col(Project.seq))
 _SORT_COLUMNS: dict[str, Any] = {
@@ -33,7 +51,7 @@ def _escape_like(text: str) -> str:
 
 def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
     """Turn filters into SQL conditions on `project`, refusing unknown parks."""
-    conditions: list[Any] = []
+    conditions: list[Any] = [col(Project.archived_at).is_(None)]
     if filters.park:
         known = set(session.exec(select(Park.id).where(col(Park.id).in_(filters.park))).all())
         unknown = [p for p in filters.park if p not in known]
@@ -183,6 +201,7 @@ def to_public(
             progress_service.to_public(latest, project_code=project.code) if latest else None
         ),
         links={"self": path, "progress": f"{path}/progress"},
+        archived_at=project.archived_at,
     )
 
 
@@ -243,3 +262,109 @@ def export_table(session: Session, *, query: ProjectListQuery) -> Table:
         export_totals(session, query=query),
         filename="projects",
     )
+
+
+def project_etag(project: Project) -> str:
+    """The ETag of a project's current version."""
+    return etag("project", project.code, project.version)
+
+
+def _active_park(session: Session, park_id: str, field: str) -> Park:
+    park = session.get(Park, park_id)
+    if park is None or park.archived_at is not None:
+        raise InvalidInput(
+            f"No active park has the id {park_id!r}; see /api/v1/parks.",
+            errors=[field_error("body", field, msg="unknown or archived park")],
+        )
+    return park
+
+
+def _check_years(start_year: int, end_year: int) -> None:
+    if start_year > end_year:
+        raise InvalidInput(
+            f"end_year {end_year} is before start_year {start_year}.",
+            errors=[field_error("body", "end_year", msg="must not be before start_year")],
+        )
+
+
+def create_project(session: Session, *, data: ProjectCreate) -> Project:
+    """Add a project; its code is its category's prefix and the next free seq."""
+    park = _active_park(session, data.park_id, "park_id")
+    _check_years(data.start_year, data.end_year)
+    category = session.get(Category, data.category)
+    assert category is not None
+    for _ in range(_CODE_ATTEMPTS):
+        top = session.exec(
+            select(sa.func.max(Project.seq)).where(Project.category_id == category.id)
+        ).one()
+        seq = (top or 0) + 1
+        project = Project(
+            code=f"{category.code_prefix}-{seq:03d}",
+            category_id=category.id,
+            seq=seq,
+            name=data.name.strip(),
+            park_id=park.id,
+            printed_park_name=data.printed_park_name or park.name,
+            content=data.content.strip(),
+            start_year=data.start_year,
+            end_year=data.end_year,
+            total_investment_wan=data.total_investment_wan,
+            status=ProjectStatus.pre_construction,
+        )
+        session.add(project)
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another admin took the same seq at the same moment; take the next one.
+            session.rollback()
+            continue
+        session.refresh(project)
+        return project
+    raise Conflict("Too many projects created at once in this category; try again.")
+
+
+def _locked(session: Session, project: Project, if_match: str | None) -> Project:
+    locked = session.exec(select(Project).where(Project.id == project.id).with_for_update()).one()
+    require_if_match(if_match, project_etag(locked))
+    return locked
+
+
+def update_project(
+    session: Session, *, project: Project, changes: ProjectUpdate, if_match: str | None
+) -> Project:
+    """Change master data, guarded by the version the client read."""
+    project = _locked(session, project, if_match)
+    if project.archived_at is not None:
+        raise Conflict(f"Project {project.code} is archived; restore it before changing it.")
+    values = changes.model_dump(exclude_unset=True)
+    if "park_id" in values:
+        park = _active_park(session, values["park_id"], "park_id")
+        values.setdefault("printed_park_name", park.name)
+    _check_years(
+        values.get("start_year", project.start_year), values.get("end_year", project.end_year)
+    )
+    for name, value in values.items():
+        setattr(project, name, value.strip() if isinstance(value, str) else value)
+    _bump(session, project)
+    return project
+
+
+def archive_project(
+    session: Session, *, project: Project, if_match: str | None, archive: bool
+) -> Project:
+    """Hide a project from lists and rollups (or bring it back); its history stays."""
+    project = _locked(session, project, if_match)
+    if (project.archived_at is not None) == archive:
+        state = "archived" if archive else "not archived"
+        raise Conflict(f"Project {project.code} is already {state}.")
+    project.archived_at = utcnow() if archive else None
+    _bump(session, project)
+    return project
+
+
+def _bump(session: Session, project: Project) -> None:
+    project.version += 1
+    project.updated_at = utcnow()
+    session.add(project)
+    session.commit()
+    session.refresh(project)

@@ -19,6 +19,7 @@ def project_totals_by(column: Any) -> sa.Subquery:
             sa.func.count().label("project_count"),
             sa.func.sum(col(Project.total_investment_wan)).label("total_investment_wan"),
         )
+        .where(col(Project.archived_at).is_(None))
         .group_by(column)
         .subquery()
     )

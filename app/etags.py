@@ -1,0 +1,23 @@
+"""Entity tags for optimistic concurrency: `ETag` on reads, `If-Match` required on changes."""
+
+from app.problems import PreconditionFailed, PreconditionRequired
+
+
+def etag(kind: str, key: str, version: int) -> str:
+    """The strong ETag of one version of an entity."""
+    return f'"{kind}-{key}-v{version}"'
+
+
+def require_if_match(if_match: str | None, current: str) -> None:
+    """Refuse a change without `If-Match` (428) or made against another version (412)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            "Send If-Match with the ETag from the last GET of this resource, so that no one "
+            "else's change is overwritten."
+        )
+    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" not in candidates and current not in candidates:
+        raise PreconditionFailed(
+            f"The resource changed since you read it (now {current}); fetch it again and "
+            "reapply your change."
+        )
