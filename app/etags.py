@@ -1,6 +1,15 @@
 """Entity tags for optimistic concurrency: `ETag` on reads, `If-Match` required on changes."""
 
+from typing import Annotated
+
+from fastapi import Header
+
 from app.problems import PreconditionFailed, PreconditionRequired
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description="The ETag from the last GET; required for changes."),
+]
 
 
 def etag(kind: str, key: str, version: int) -> str:

@@ -2,15 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
-from app.auth.deps import Reader
+from app.auth.deps import Admin, Reader
 from app.db import SessionDep
+from app.etags import IfMatch
 from app.parks import service
-from app.parks.schemas import ParkList, ParkPublic
+from app.parks.schemas import ParkCreate, ParkList, ParkPublic, ParkUpdate
 from app.problems import problem_responses
 
 router = APIRouter(prefix="/parks", tags=["parks"])
+
+ParkId = Annotated[str, Path(max_length=32, description="Park id, e.g. gaoxin.")]
 
 
 @router.get(
@@ -25,6 +28,23 @@ def list_parks(session: SessionDep, _: Reader) -> ParkList:
     return ParkList(items=service.list_parks(session))
 
 
+@router.post(
+    "",
+    response_model=ParkPublic,
+    status_code=201,
+    summary="Create a park",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_park(
+    _: Admin, session: SessionDep, data: ParkCreate, request: Request, response: Response
+) -> ParkPublic:
+    """Admins add a park with its spellings and tier."""
+    park = service.create_park(session, data=data)
+    response.headers["Location"] = f"{request.url.path}/{park.id}"
+    response.headers["ETag"] = service.park_etag(park)
+    return park
+
+
 @router.get(
     "/{park_id}",
     response_model=ParkPublic,
@@ -32,8 +52,61 @@ def list_parks(session: SessionDep, _: Reader) -> ParkList:
     summary="Get one park",
     responses=problem_responses(401, 404, 422),
 )
-def get_park(
-    park_id: Annotated[str, Path(max_length=32)], session: SessionDep, _: Reader
+def get_park(_: Reader, session: SessionDep, park_id: ParkId, response: Response) -> ParkPublic:
+    """One park with its spellings, tier, library totals and (header) ETag."""
+    park = service.get_park(session, park_id=park_id)
+    response.headers["ETag"] = service.park_etag(park)
+    return park
+
+
+@router.patch(
+    "/{park_id}",
+    response_model=ParkPublic,
+    status_code=200,
+    summary="Change a park",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def update_park(
+    _: Admin,
+    session: SessionDep,
+    park_id: ParkId,
+    changes: ParkUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ParkPublic:
-    """One park with its spellings, tier and library totals."""
-    return service.get_park(session, park_id=park_id)
+    """Admins change a park's names, spellings or tier, sending If-Match."""
+    park = service.update_park(session, park_id=park_id, changes=changes, if_match=if_match)
+    response.headers["ETag"] = service.park_etag(park)
+    return park
+
+
+@router.post(
+    "/{park_id}/archive",
+    response_model=ParkPublic,
+    status_code=200,
+    summary="Archive a park",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def archive_park(
+    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch = None
+) -> ParkPublic:
+    """Hide a park that has no active projects left from the park list."""
+    park = service.archive_park(session, park_id=park_id, if_match=if_match, archive=True)
+    response.headers["ETag"] = service.park_etag(park)
+    return park
+
+
+@router.post(
+    "/{park_id}/restore",
+    response_model=ParkPublic,
+    status_code=200,
+    summary="Restore an archived park",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def restore_park(
+    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch = None
+) -> ParkPublic:
+    """Bring an archived park back into the park list."""
+    park = service.archive_park(session, park_id=park_id, if_match=if_match, archive=False)
+    response.headers["ETag"] = service.park_etag(park)
+    return park

@@ -1,8 +1,9 @@
 """Park schemas."""
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.models import Tier
 
@@ -15,6 +16,8 @@ PARK_EXAMPLE: dict[str, Any] = {
     "tier_name": "示范园区",
     "project_count": 21,
     "total_investment_wan": 1186100,
+    "version": 1,
+    "archived_at": None,
 }
 
 
@@ -31,9 +34,60 @@ class ParkPublic(BaseModel):
     tier_name: str = Field(description="The tier's Chinese name.")
     project_count: int = Field(description="Projects in this park.")
     total_investment_wan: int = Field(description="Planned total investment, 万元 (CNY 10,000).")
+    version: int = Field(description="Bumped on every change; the ETag names it.")
+    archived_at: datetime | None = Field(
+        default=None, description="Set when an admin archived it: hidden from the park list."
+    )
 
 
 class ParkList(BaseModel):
     """All parks, in table 4 order."""
 
     items: list[ParkPublic]
+
+
+Alias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ParkCreate(BaseModel):
+    """A new park."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "zhuanghe",
+                    "name": "大连庄河经济开发区",
+                    "aliases": ["庄河开发区"],
+                    "tier": "key",
+                }
+            ]
+        },
+    )
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$", description="Lowercase slug.")
+    name: Alias
+    aliases: list[Alias] = Field(default_factory=list, max_length=20)
+    table4_name: Alias | None = Field(default=None, description="Default: the name.")
+    tier: Tier
+
+
+class ParkUpdate(BaseModel):
+    """A change to a park; only the fields sent change."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"aliases": ["大连高新区", "高新园区"]}]}
+    )
+
+    name: Alias | None = None
+    aliases: list[Alias] | None = Field(default=None, max_length=20)
+    table4_name: Alias | None = None
+    tier: Tier | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _no_nulls(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep it")
+        return value

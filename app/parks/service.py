@@ -3,11 +3,13 @@
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from app.models import TIER_NAMES, Park, Project, Tier
-from app.parks.schemas import ParkPublic
-from app.problems import NotFound
+from app.etags import etag, require_if_match
+from app.models import TIER_NAMES, Park, Project, Tier, utcnow
+from app.parks.schemas import ParkCreate, ParkPublic, ParkUpdate
+from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.rollups.queries import project_totals_by
 
 
@@ -20,7 +22,6 @@ def _park_query() -> sa.Select[Park, Any, Any]:
             sa.func.coalesce(totals.c.total_investment_wan, 0),
         )
         .outerjoin(totals, totals.c.key == Park.id)
-        .where(col(Park.archived_at).is_(None))
         .order_by(col(Park.position), col(Park.id))
     )
 
@@ -36,12 +37,15 @@ def _public(park: Park, count: int, total: int) -> ParkPublic:
         tier_name=TIER_NAMES[tier],
         project_count=count,
         total_investment_wan=total,
+        version=park.version,
+        archived_at=park.archived_at,
     )
 
 
 def list_parks(session: Session) -> list[ParkPublic]:
     """Return every active park with its project count and total investment."""
-    return [_public(*row) for row in session.execute(_park_query()).all()]
+    query = _park_query().where(col(Park.archived_at).is_(None))
+    return [_public(*row) for row in session.execute(query).all()]
 
 
 def get_park(session: Session, *, park_id: str) -> ParkPublic:
@@ -50,3 +54,111 @@ def get_park(session: Session, *, park_id: str) -> ParkPublic:
     if row is None:
         raise NotFound(f"No park has the id {park_id!r}.")
     return _public(*row)
+
+
+def park_etag(park: Park | ParkPublic) -> str:
+    """The ETag of a park's current version."""
+    return etag("park", park.id, park.version)
+
+
+def load_park(session: Session, *, park_id: str) -> Park:
+    """Load a park or raise NotFound."""
+    park = session.get(Park, park_id)
+    if park is None:
+        raise NotFound(f"No park has the id {park_id!r}.")
+    return park
+
+
+def _check_spellings(session: Session, *, park_id: str, name: str, aliases: list[str]) -> None:
+    if len(set(aliases)) != len(aliases) or name in aliases:
+        raise InvalidInput(
+            "Aliases must differ from each other and from the name.",
+            errors=[field_error("body", "aliases", msg="duplicate spelling")],
+        )
+    taken = {
+        spelling: other.id
+        for other in session.exec(select(Park).where(col(Park.id) != park_id)).all()
+        for spelling in [other.name, *other.aliases]
+    }
+    clashes = [s for s in [name, *aliases] if s in taken]
+    if clashes:
+        raise Conflict(
+            f"{', '.join(clashes)} already names park {taken[clashes[0]]!r}; "
+            "a spelling belongs to one park."
+        )
+
+
+def create_park(session: Session, *, data: ParkCreate) -> ParkPublic:
+    """Add a park."""
+    if session.get(Park, data.id) is not None:
+        raise Conflict(f"A park with the id {data.id!r} exists already.")
+    _check_spellings(session, park_id=data.id, name=data.name, aliases=data.aliases)
+    position = session.exec(select(sa.func.max(Park.position))).one() or 0
+    park = Park(
+        id=data.id,
+        name=data.name,
+        aliases=data.aliases,
+        table4_name=data.table4_name or data.name,
+        tier=data.tier,
+        position=position + 1,
+    )
+    session.add(park)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"A park with the id {data.id!r} or that name exists already.") from exc
+    return get_park(session, park_id=park.id)
+
+
+def _locked(session: Session, park_id: str, if_match: str | None) -> Park:
+    park = session.exec(select(Park).where(Park.id == park_id).with_for_update()).first()
+    if park is None:
+        raise NotFound(f"No park has the id {park_id!r}.")
+    require_if_match(if_match, park_etag(park))
+    return park
+
+
+def update_park(
+    session: Session, *, park_id: str, changes: ParkUpdate, if_match: str | None
+) -> ParkPublic:
+    """Change a park, guarded by the version the client read."""
+    park = _locked(session, park_id, if_match)
+    values = changes.model_dump(exclude_unset=True)
+    _check_spellings(
+        session,
+        park_id=park.id,
+        name=values.get("name", park.name),
+        aliases=values.get("aliases", park.aliases),
+    )
+    for name, value in values.items():
+        setattr(park, name, value)
+    return _bump(session, park)
+
+
+def archive_park(
+    session: Session, *, park_id: str, if_match: str | None, archive: bool
+) -> ParkPublic:
+    """Hide a park without active projects from the park list (or bring it back)."""
+    park = _locked(session, park_id, if_match)
+    if (park.archived_at is not None) == archive:
+        raise Conflict(f"Park {park.id!r} is already {'archived' if archive else 'active'}.")
+    if archive:
+        active = session.exec(
+            select(sa.func.count())
+            .select_from(Project)
+            .where(Project.park_id == park.id, col(Project.archived_at).is_(None))
+        ).one()
+        if active:
+            raise Conflict(
+                f"Park {park.id!r} still has {active} active projects; archive or move them first."
+            )
+    park.archived_at = utcnow() if archive else None
+    return _bump(session, park)
+
+
+def _bump(session: Session, park: Park) -> ParkPublic:
+    park.version += 1
+    session.add(park)
+    session.commit()
+    return get_park(session, park_id=park.id)

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
+from app.etags import IfMatch
 from app.exports.negotiation import Accepted
 from app.exports.writers import EXPORT_RESPONSES, export_response
 from app.problems import problem_responses
@@ -21,11 +22,6 @@ from app.projects.schemas import (
 )
 
 router = APIRouter(prefix="/projects", tags=["projects"])
-
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", description="The ETag from the last GET; required for changes."),
-]
 
 
 @router.get(
