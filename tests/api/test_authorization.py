@@ -47,11 +47,103 @@ WRITES = {
     ),
 }
 
+
+def _etag(path):
+    return lambda client, admin: client.get(path, headers=admin).headers["etag"]
+
+
+def _archived_project(client, admin):
+    etag = client.get(f"/api/v1/projects/{OWN}", headers=admin).headers["etag"]
+    return client.post(
+        f"/api/v1/projects/{OWN}/archive", headers={**admin, "If-Match": etag}
+    ).headers["etag"]
+
+
+def _empty_park(client, admin):
+    return client.post("/api/v1/parks", json=NEW_PARK, headers=admin).headers["etag"]
+
+
+NEW_PARK = {"id": "zhuanghe", "name": "大连庄河经济开发区", "tier": "key"}
+NEW_PROJECT = {
+    "category": "innovation",
+    "name": "新项目",
+    "park_id": "gaoxin",
+    "start_year": 2026,
+    "end_year": 2027,
+    "total_investment_wan": 100,
+}
+
+WRITES |= {
+    "create project": Write(
+        lambda c, h, _: c.post("/api/v1/projects", json=NEW_PROJECT, headers=h)
+    ),
+    "patch project": Write(
+        lambda c, h, etag: c.patch(
+            f"/api/v1/projects/{OWN}", json={"name": "改名"}, headers={**h, "If-Match": etag}
+        ),
+        _etag(f"/api/v1/projects/{OWN}"),
+    ),
+    "archive project": Write(
+        lambda c, h, etag: c.post(
+            f"/api/v1/projects/{OWN}/archive", headers={**h, "If-Match": etag}
+        ),
+        _etag(f"/api/v1/projects/{OWN}"),
+    ),
+    "restore project": Write(
+        lambda c, h, etag: c.post(
+            f"/api/v1/projects/{OWN}/restore", headers={**h, "If-Match": etag}
+        ),
+        _archived_project,
+    ),
+    "create park": Write(lambda c, h, _: c.post("/api/v1/parks", json=NEW_PARK, headers=h)),
+    "patch park": Write(
+        lambda c, h, etag: c.patch(
+            "/api/v1/parks/gaoxin", json={"tier": "key"}, headers={**h, "If-Match": etag}
+        ),
+        _etag("/api/v1/parks/gaoxin"),
+    ),
+    "archive park": Write(
+        lambda c, h, etag: c.post(
+            "/api/v1/parks/zhuanghe/archive", headers={**h, "If-Match": etag}
+        ),
+        _empty_park,
+    ),
+}
+
+ADMIN_ONLY = [
+    "create project",
+    "patch project",
+    "archive project",
+    "restore project",
+    "create park",
+    "patch park",
+    "archive park",
+]
 # role -> endpoint -> expected status
 EXPECTED = {
-    "admin": {"report own park": 201, "report other park": 201, "approve": 200, "return": 200},
-    "planner": {"report own park": 403, "report other park": 403, "approve": 200, "return": 200},
-    "officer": {"report own park": 201, "report other park": 403, "approve": 403, "return": 403},
+    "admin": {
+        "report own park": 201,
+        "report other park": 201,
+        "approve": 200,
+        "return": 200,
+        **dict.fromkeys(ADMIN_ONLY, 200),
+        "create project": 201,
+        "create park": 201,
+    },
+    "planner": {
+        "report own park": 403,
+        "report other park": 403,
+        "approve": 200,
+        "return": 200,
+        **dict.fromkeys(ADMIN_ONLY, 403),
+    },
+    "officer": {
+        "report own park": 201,
+        "report other park": 403,
+        "approve": 403,
+        "return": 403,
+        **dict.fromkeys(ADMIN_ONLY, 403),
+    },
 }
 
 
@@ -63,7 +155,11 @@ def _state(session):
     reviewed = session.exec(
         select(func.count()).select_from(ProgressEntry).where(ProgressEntry.reviewer_name != None)  # noqa: E711
     ).one()
-    return (*counts, reviewed)
+    versions = (
+        session.exec(select(func.sum(Project.version))).one(),
+        session.exec(select(func.sum(Park.version))).one(),
+    )
+    return (*counts, reviewed, *versions)
 
 
 @pytest.mark.parametrize("role", list(EXPECTED))
