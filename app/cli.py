@@ -5,6 +5,14 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from sqlmodel import Session
 
 from app import migrate
@@ -17,6 +25,7 @@ from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
 from app.problems import AppError
 from app.seeding.load import load_seed
+from app.seeding.synth import synthesize
 
 cli = typer.Typer(help="Dalian key-project portfolio service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -49,6 +58,37 @@ def seed() -> None:
     typer.echo(
         f"seeded: {result.parks} parks, {result.categories} categories, "
         f"{result.projects} projects added"
+    )
+
+
+@cli.command()
+def synth(
+    projects: Annotated[int, typer.Option(min=1, help="Projects to add.")] = 1000,
+    months: Annotated[int, typer.Option(min=1, max=240, help="Months of reports each.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 1,
+) -> None:
+    """Add a synthetic portfolio drawn like the real library (for load and scale tests)."""
+    with (
+        _session() as session,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        ) as bar,
+    ):
+        task = bar.add_task("synthesising", total=projects)
+        result = synthesize(
+            session,
+            projects=projects,
+            months=months,
+            seed=seed,
+            progress=lambda _stage, done: bar.advance(task, done),
+        )
+    typer.echo(
+        f"synthesised: {result.parks} parks, {result.projects} projects, "
+        f"{result.entries} progress entries"
     )
 
 

@@ -1,0 +1,217 @@
+"""A deterministic synthetic portfolio at any scale, drawn like the real library, bulk-loaded."""
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, Tier, utcnow
+from app.progress.schemas import REPORTING_TZ
+
+SYNTH_REPORTER = "synth"
+_BATCH = 5000
+_ISSUES = ("征地拆迁未完成", "资金未及时到位", "环评手续待批复", "施工许可办理中", "设备到货延迟")
+_NOTES = ("主体施工", "设备安装", "基础施工", "装饰装修", "配套工程建设")
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """What a synth run added."""
+
+    parks: int
+    projects: int
+    entries: int
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What the real library looks like: categories, start years, spans and investments."""
+
+    categories: list[str]
+    start_years: list[int]
+    spans: list[int]
+    investments: list[int]
+
+
+def _profile(session: Session) -> _Profile:
+    projects = session.exec(select(Project)).all()
+    if not projects:
+        raise ValueError("seed the library first: synthetic data is drawn like it")
+    return _Profile(
+        categories=[p.category_id for p in projects],
+        start_years=[p.start_year for p in projects],
+        spans=[p.end_year - p.start_year for p in projects],
+        investments=[p.total_investment_wan for p in projects],
+    )
+
+
+def _month_ends(months: int, today: date) -> list[date]:
+    ends = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        # Step back a month at a time; the last report period is the month before today's.
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        next_first = date(year + (month == 12), month % 12 + 1, 1)
+        ends.append(next_first - timedelta(days=1))
+    return sorted(ends)
+
+
+def synthesize(
+    session: Session,
+    *,
+    projects: int,
+    months: int,
+    seed: int,
+    today: date | None = None,
+    progress: Callable[[str, int], None] = lambda stage, done: None,
+) -> SynthResult:
+    """Add `projects` projects with `months` of monthly reports each, in bulk batches."""
+    rng = random.Random(seed)
+    profile = _profile(session)
+    today = today or datetime.now(REPORTING_TZ).date()
+    month_ends = _month_ends(months, today)
+    new_parks = _parks(session, count=max(1, projects // 2000), seed=seed)
+    park_ids = [p.id for p in session.exec(select(Park)).all()]
+    prefixes = {c.id: c.code_prefix for c in session.exec(select(Category)).all()}
+    next_seq = {
+        cid: (
+            session.exec(select(sa.func.max(Project.seq)).where(Project.category_id == cid)).one()
+            or 0
+        )
+        + 1
+        for cid in prefixes
+    }
+    entries = 0
+    for start in range(0, projects, _BATCH):
+        size = min(_BATCH, projects - start)
+        rows = []
+        for _ in range(size):
+            category = rng.choice(profile.categories)
+            seq = next_seq[category]
+            next_seq[category] += 1
+            start_year = rng.choice(profile.start_years) + rng.randint(0, 6)
+            rows.append(
+                {
+                    "code": f"{prefixes[category]}-{seq:03d}",
+                    "category_id": category,
+                    "seq": seq,
+                    "name": f"合成项目{seq}",
+                    "park_id": rng.choice(park_ids),
+                    "printed_park_name": "",
+                    "content": "合成数据",
+                    "start_year": start_year,
+                    "end_year": start_year + rng.choice(profile.spans),
+                    "total_investment_wan": max(
+                        100, int(rng.choice(profile.investments) * rng.uniform(0.5, 1.5))
+                    ),
+                    "status": ProjectStatus.pre_construction.value,
+                    "version": 1,
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+            )
+        session.execute(sa.insert(Project), rows)
+        ids = dict(
+            session.execute(
+                sa.select(col(Project.code), col(Project.id)).where(
+                    col(Project.code).in_([r["code"] for r in rows])
+                )
+            ).all()
+        )
+        reports: list[dict[str, Any]] = []
+        statuses: dict[int, str] = {}
+        for row in rows:
+            project_id = ids[row["code"]]
+            history = list(_history(rng, row, month_ends))
+            for report in history:
+                report["project_id"] = project_id
+            reports += history
+            if history:
+                newest = max(history, key=lambda r: (r["as_of"], r["received_at"]))
+                statuses[project_id] = newest["status"]
+        for chunk in range(0, len(reports), _BATCH):
+            session.execute(sa.insert(ProgressEntry), reports[chunk : chunk + _BATCH])
+        for status in set(statuses.values()):
+            session.execute(
+                sa.update(Project)
+                .where(col(Project.id).in_([i for i, s in statuses.items() if s == status]))
+                .values(status=status)
+            )
+        session.commit()
+        entries += len(reports)
+        progress("projects", size)
+    return SynthResult(parks=new_parks, projects=projects, entries=entries)
+
+
+def _parks(session: Session, *, count: int, seed: int) -> int:
+    existing = {p.id for p in session.exec(select(Park)).all()}
+    position = session.exec(select(sa.func.max(Park.position))).one() or 0
+    added = 0
+    for index in range(1, count + 1):
+        park_id = f"synth-{seed}-{index:04d}"
+        if park_id in existing:
+            continue
+        session.add(
+            Park(
+                id=park_id,
+                name=f"合成园区{seed}-{index}",
+                aliases=[],
+                table4_name=f"合成园区{seed}-{index}",
+                tier=Tier.key if index % 4 else Tier.demonstration,
+                position=position + index,
+            )
+        )
+        added += 1
+    session.commit()
+    return added
+
+
+def _history(
+    rng: random.Random, project: dict[str, Any], month_ends: list[date]
+) -> Iterator[dict[str, Any]]:
+    start, end = project["start_year"], project["end_year"] + 1
+    planned = project["total_investment_wan"]
+    fate = rng.random()
+    invested = 0
+    percent = 0
+    for as_of in month_ends:
+        if rng.random() < 0.05:
+            continue  # a missing report
+        elapsed = (as_of.year + as_of.timetuple().tm_yday / 366 - start) / (end - start)
+        if elapsed < 0:
+            status, percent = ProjectStatus.pre_construction, 0
+        elif fate < 0.03:
+            status = ProjectStatus.cancelled
+        elif fate < 0.08 and elapsed > 0.3:
+            status = ProjectStatus.suspended
+        else:
+            percent = min(100, max(percent, int(100 * elapsed * rng.uniform(0.6, 1.05))))
+            status = ProjectStatus.completed if percent >= 100 else ProjectStatus.under_construction
+        invested = max(invested, min(planned, planned * percent // 100))
+        # Most reports arrive in the first days of the next month; some are late.
+        delay = rng.randint(1, 4) if rng.random() > 0.1 else rng.randint(6, 20)
+        received = datetime.combine(as_of + timedelta(days=delay), time(9), tzinfo=UTC)
+        revisions = 2 if rng.random() < 0.03 else 1
+        for revision in range(1, revisions + 1):
+            yield {
+                "as_of": as_of,
+                "period": as_of.strftime("%Y-%m"),
+                "revision": revision,
+                "status": status.value,
+                "percent_complete": percent
+                if status is not ProjectStatus.pre_construction
+                else None,
+                "invested_to_date_wan": invested,
+                "note": rng.choice(_NOTES),
+                "issues": rng.choice(_ISSUES) if rng.random() < 0.08 else "",
+                "is_baseline": False,
+                "reporter_name": SYNTH_REPORTER,
+                "reporter_role": "officer",
+                "received_at": received + timedelta(hours=revision - 1),
+                "review_state": "approved" if rng.random() < 0.7 else "submitted",
+                "review_comment": "",
+            }
