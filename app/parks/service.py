@@ -112,7 +112,9 @@ def create_park(session: Session, *, data: ParkCreate) -> ParkPublic:
 
 
 def _locked(session: Session, park_id: str, if_match: str | None) -> Park:
-    park = session.exec(select(Park).where(Park.id == park_id).with_for_update()).first()
+    # populate_existing: compare the If-Match against the locked row, not an older copy.
+    query = select(Park).where(Park.id == park_id).with_for_update()
+    park = session.exec(query.execution_options(populate_existing=True)).first()
     if park is None:
         raise NotFound(f"No park has the id {park_id!r}.")
     require_if_match(if_match, park_etag(park))
@@ -124,6 +126,8 @@ def update_park(
 ) -> ParkPublic:
     """Change a park, guarded by the version the client read."""
     park = _locked(session, park_id, if_match)
+    if park.archived_at is not None:
+        raise Conflict(f"Park {park.id!r} is archived; restore it before changing it.")
     values = changes.model_dump(exclude_unset=True)
     _check_spellings(
         session,
@@ -151,7 +155,7 @@ def archive_park(
         ).one()
         if active:
             raise Conflict(
-                f"Park {park.id!r} still has {active} active projects; archive or move them first."
+                f"Park {park.id!r} still has {active} active project(s); archive or move them first."
             )
     park.archived_at = utcnow() if archive else None
     return _bump(session, park)
@@ -160,5 +164,11 @@ def archive_park(
 def _bump(session: Session, park: Park) -> ParkPublic:
     park.version += 1
     session.add(park)
-    session.commit()
+    name = park.name
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        # Another admin gave a park this name between our check and our write.
+        session.rollback()
+        raise Conflict(f"Another park is named {name!r} already.") from exc
     return get_park(session, park_id=park.id)

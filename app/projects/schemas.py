@@ -233,8 +233,11 @@ PROJECT_CREATE_EXAMPLE: dict[str, Any] = {
 class ProjectCreate(BaseModel):
     """A new project; its code is assigned from its category."""
 
+    # Stripped before the length checks, so a name of blanks is refused rather than stored empty.
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [PROJECT_CREATE_EXAMPLE]}
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [PROJECT_CREATE_EXAMPLE]},
     )
 
     category: CategoryId
@@ -254,6 +257,7 @@ class ProjectUpdate(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"total_investment_wan": 50000, "end_year": 2023}]},
     )
 

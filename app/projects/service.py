@@ -270,7 +270,10 @@ def project_etag(project: Project) -> str:
 
 
 def _active_park(session: Session, park_id: str, field: str) -> Park:
-    park = session.get(Park, park_id)
+    # A shared lock until commit: a park being archived meanwhile either waits for this project
+    # (and then counts it) or is seen archived here.
+    query = select(Park).where(Park.id == park_id).with_for_update(read=True)
+    park = session.exec(query.execution_options(populate_existing=True)).first()
     if park is None or park.archived_at is not None:
         raise InvalidInput(
             f"No active park has the id {park_id!r}; see /api/v1/parks.",
@@ -289,11 +292,12 @@ def _check_years(start_year: int, end_year: int) -> None:
 
 def create_project(session: Session, *, data: ProjectCreate) -> Project:
     """Add a project; its code is its category's prefix and the next free seq."""
-    park = _active_park(session, data.park_id, "park_id")
     _check_years(data.start_year, data.end_year)
     category = session.get(Category, data.category)
     assert category is not None
     for _ in range(_CODE_ATTEMPTS):
+        # Inside the loop: a rollback releases the park's lock, so each attempt takes it again.
+        park = _active_park(session, data.park_id, "park_id")
         top = session.exec(
             select(sa.func.max(Project.seq)).where(Project.category_id == category.id)
         ).one()
@@ -324,7 +328,11 @@ def create_project(session: Session, *, data: ProjectCreate) -> Project:
 
 
 def _locked(session: Session, project: Project, if_match: str | None) -> Project:
-    locked = session.exec(select(Project).where(Project.id == project.id).with_for_update()).one()
+    # populate_existing: the row was read before the lock was taken, so the object in the
+    # session may hold a version another writer has since replaced; compare against the locked
+    # row, or both writers pass the check and the second overwrites the first.
+    query = select(Project).where(Project.id == project.id).with_for_update()
+    locked = session.exec(query.execution_options(populate_existing=True)).one()
     require_if_match(if_match, project_etag(locked))
     return locked
 
@@ -337,7 +345,8 @@ def update_project(
     if project.archived_at is not None:
         raise Conflict(f"Project {project.code} is archived; restore it before changing it.")
     values = changes.model_dump(exclude_unset=True)
-    if "park_id" in values:
+    if values.get("park_id", project.park_id) != project.park_id:
+        # The printed spelling belongs to the old park; a move without one takes the new name.
         park = _active_park(session, values["park_id"], "park_id")
         values.setdefault("printed_park_name", park.name)
     _check_years(

@@ -244,3 +244,14 @@ def test_schedule_gap_is_measured_at_as_of(client, auth, session):
     body = _rollup(client, auth(), by="park", park="gaoxin", as_of="2021-07-31")
     elapsed = (2021 + 212 / 365 - 2018) / 5
     assert body["rows"][0]["schedule_gap_pct"] == round(100 * (elapsed - 0.5), 1)
+
+
+def test_archived_projects_leave_rollups_and_their_links(client, auth):
+    admin = auth("admin")
+    etag = client.get("/api/v1/projects/INF-005", headers=admin).headers["etag"]
+    client.post("/api/v1/projects/INF-005/archive", headers={**admin, "If-Match": etag})
+    body = _rollup(client, admin, by="park", park="gaoxin")
+    assert body["totals"]["project_count"] == 20
+    assert body["totals"]["total_investment_wan"] == 1_186_100 - 220_000
+    listed = client.get(body["rows"][0]["projects"] + "&limit=500", headers=admin).json()
+    assert listed["total"] == 20
