@@ -12,6 +12,7 @@ from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
 from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
+from app.spreadsheets.router import router as spreadsheets_router
 
 DESCRIPTION = """
 Dalian's key-project library (大连沿海产业转型升级示范区重点项目库, Appendix 3 of the
@@ -30,6 +31,7 @@ TAGS = [
     {"name": "categories", "description": "The three project categories."},
     {"name": "rollups", "description": "The portfolio summed by park, category, year, status."},
     {"name": "reports", "description": "Reconciliation with the plan and tracking reports."},
+    {"name": "spreadsheets", "description": "Monthly report template and uploads for officers."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
 ]
 
@@ -57,6 +59,7 @@ def create_app() -> FastAPI:
         categories_router,
         rollups_router,
         reports_router,
+        spreadsheets_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -17,3 +17,12 @@ def ensure_can_report(principal: Principal, project: Project) -> None:
             f"project {project.code} belongs to park {project.park_id!r}."
         )
     raise Forbidden(f"A {principal.role} token may not report progress.")
+
+
+def ensure_can_download_template(principal: Principal, *, park_id: str) -> None:
+    """Officers fetch their own park's template only; planners and admins any park's."""
+    if principal.role is Role.officer and principal.park_id != park_id:
+        raise Forbidden(
+            f"This officer token covers park {principal.park_id!r}; "
+            f"the template of park {park_id!r} is not for it."
+        )

@@ -155,7 +155,8 @@ def archive_park(
         ).one()
         if active:
             raise Conflict(
-                f"Park {park.id!r} still has {active} active project(s); archive or move them first."
+                f"Park {park.id!r} still has {active} active project(s); "
+                "archive or move them first."
             )
     park.archived_at = utcnow() if archive else None
     return _bump(session, park)
