@@ -110,6 +110,24 @@ WRITES |= {
     ),
 }
 
+UPLOAD_HEADER = (
+    "项目编号,项目名称,报告日期,项目状态,完成百分比（%）,累计完成投资（万元）,形象进度,存在问题"
+)
+
+
+def _upload(code):
+    text = f"{UPLOAD_HEADER}\r\n{code},,2026-10-31,在建,40,,主体施工,\r\n".encode()
+    return lambda c, h, _: c.post(
+        "/api/v1/progress-uploads", files={"file": ("report.csv", text, "text/csv")}, headers=h
+    )
+
+
+WRITES |= {
+    "upload own park": Write(_upload(OWN)),
+    # A row on another park's project is a row error: the whole file is refused.
+    "upload other park": Write(_upload(OTHER)),
+}
+
 ADMIN_ONLY = [
     "create project",
     "patch project",
@@ -129,6 +147,8 @@ EXPECTED = {
         **dict.fromkeys(ADMIN_ONLY, 200),
         "create project": 201,
         "create park": 201,
+        "upload own park": 201,
+        "upload other park": 201,
     },
     "planner": {
         "report own park": 403,
@@ -136,6 +156,8 @@ EXPECTED = {
         "approve": 200,
         "return": 200,
         **dict.fromkeys(ADMIN_ONLY, 403),
+        "upload own park": 403,
+        "upload other park": 403,
     },
     "officer": {
         "report own park": 201,
@@ -143,6 +165,8 @@ EXPECTED = {
         "approve": 403,
         "return": 403,
         **dict.fromkeys(ADMIN_ONLY, 403),
+        "upload own park": 201,
+        "upload other park": 422,
     },
 }
 
@@ -171,7 +195,7 @@ def test_role_against_write_endpoint(client, auth, session, role, endpoint):
     before = _state(session)
     response = write.call(client, headers, context)
     assert response.status_code == EXPECTED[role][endpoint], response.text
-    if response.status_code == 403:
+    if response.status_code in (403, 422):
         assert response.headers["content-type"] == "application/problem+json"
         assert _state(session) == before
 
