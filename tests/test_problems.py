@@ -125,3 +125,30 @@ def test_database_busy_is_503(session, auth):
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _resolve(spec, schema):
+    schema = next((s for s in schema.get("anyOf", []) if "$ref" in s), schema)
+    ref = schema.get("$ref")
+    return spec["components"]["schemas"][ref.split("/")[-1]] if ref else schema
+
+
+def test_openapi_has_examples_for_bodies_and_answers():
+    spec = create_app().openapi()
+    missing = []
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/api/v1"):
+            continue
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {})
+            for media, content in body.items():
+                schema = _resolve(spec, content.get("schema", {}))
+                if media == "application/json" and not schema.get("examples"):
+                    missing.append(f"{method} {path} request")
+            for status, response in operation["responses"].items():
+                if not status.startswith("2"):
+                    continue
+                content = response.get("content", {}).get("application/json")
+                if content and not _resolve(spec, content["schema"]).get("examples"):
+                    missing.append(f"{method} {path} {status}")
+    assert missing == []

@@ -1,24 +1,22 @@
 """Category schemas."""
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
+
+CATEGORY_EXAMPLE: dict[str, Any] = {
+    "id": "infrastructure",
+    "name": "公共基础设施",
+    "code_prefix": "INF",
+    "project_count": 53,
+    "total_investment_wan": 2495932,
+}
 
 
 class CategoryPublic(BaseModel):
     """A category of the library with the size of its part."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "infrastructure",
-                    "name": "公共基础设施",
-                    "code_prefix": "INF",
-                    "project_count": 53,
-                    "total_investment_wan": 2495932,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [CATEGORY_EXAMPLE]})
 
     id: str = Field(description="`infrastructure`, `service_platform` or `innovation`.")
     name: str = Field(description="The Chinese name Appendix 3 prints.")
@@ -29,5 +27,7 @@ class CategoryPublic(BaseModel):
 
 class CategoryList(BaseModel):
     """All categories in appendix order."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [CATEGORY_EXAMPLE]}]})
 
     items: list[CategoryPublic]

@@ -43,6 +43,8 @@ class ParkPublic(BaseModel):
 class ParkList(BaseModel):
     """All parks, in table 4 order."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [PARK_EXAMPLE]}]})
+
     items: list[ParkPublic]
 
 

@@ -127,7 +127,9 @@ class ReturnRequest(BaseModel):
 class ApproveRequest(BaseModel):
     """An optional remark on approval."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"comment": "数据核实无误。"}]}
+    )
 
     comment: str = Field(default="", max_length=MAX_TEXT)
 
@@ -161,6 +163,19 @@ class ProgressEntryPublic(BaseModel):
 
 class ProgressHistory(BaseModel):
     """A project's progress history, newest first, baseline included."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_code": "INF-001",
+                    "figures": "latest",
+                    "items": [PROGRESS_EXAMPLE],
+                    "total": 1,
+                }
+            ]
+        }
+    )
 
     project_code: str
     figures: Figures = Field(description=FIGURES_DESCRIPTION)

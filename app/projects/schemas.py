@@ -212,6 +212,20 @@ class ProjectPublic(BaseModel):
 class ProjectList(BaseModel):
     """One page of projects and the number of all that match."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [PROJECT_EXAMPLE],
+                    "figures": "latest",
+                    "total": 178,
+                    "limit": 1,
+                    "offset": 0,
+                }
+            ]
+        }
+    )
+
     items: list[ProjectPublic]
     figures: Figures = Field(description=FIGURES_DESCRIPTION)
     total: int = Field(description="Projects matching the filters, over all pages.")
