@@ -154,7 +154,12 @@ class Project(SQLModel, table=True):
     start_year: int
     end_year: int
     total_investment_wan: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
+    # The current figures (latest reports), kept in step with every report so that rollups of
+    # the present read this row alone instead of ranking each project's history.
     status: str = Field(max_length=20)
+    percent_complete: int | None = Field(default=None, sa_column=Column(sa.SmallInteger))
+    invested_to_date_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    open_issues: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     version: int = Field(default=1, description="Bumped on every change; the ETag.")
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()

@@ -80,7 +80,11 @@ def test_parallel_officers_lose_nothing(server):
                 as_of = date(2022, 1, 1) + timedelta(days=(n * CLIENTS + index) % 300)
                 response = client.post(
                     f"/api/v1/projects/{CODES[n % len(CODES)]}/progress",
-                    json={"as_of": as_of.isoformat(), "status": STATUSES[(n + index) % 3]},
+                    json={
+                        "as_of": as_of.isoformat(),
+                        "status": STATUSES[(n + index) % 3],
+                        "issues": "堵点" if (n + index) % 5 == 0 else "",
+                    },
                     headers={"Idempotency-Key": f"c{index}-r{n}"},
                 )
                 assert response.status_code == 201, response.text
@@ -116,6 +120,9 @@ def test_parallel_officers_lose_nothing(server):
             ]
             current = max(counting, key=lambda e: (e.as_of, e.received_at, e.id))
             assert project.status == current.status
+            assert project.percent_complete == current.percent_complete
+            assert project.invested_to_date_wan == current.invested_to_date_wan
+            assert project.open_issues == bool(current.issues)
 
     # A retry after the storm replays its first answer.
     with httpx.Client(
@@ -124,7 +131,7 @@ def test_parallel_officers_lose_nothing(server):
         as_of = date(2022, 1, 1)
         replay = client.post(
             f"/api/v1/projects/{CODES[0]}/progress",
-            json={"as_of": as_of.isoformat(), "status": STATUSES[0]},
+            json={"as_of": as_of.isoformat(), "status": STATUSES[0], "issues": "堵点"},
             headers={"Idempotency-Key": "c0-r0"},
         )
         assert replay.status_code == 201

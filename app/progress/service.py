@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -56,7 +57,10 @@ def end_of_day_utc(day: date) -> datetime:
 
 
 def current_entries(
-    figures: Figures, *, as_of: date | None = None, project_ids: Sequence[int] | None = None
+    figures: Figures,
+    *,
+    as_of: date | None = None,
+    project_ids: Sequence[int] | sa.Select[Any] | None = None,
 ) -> sa.Subquery:
     """One row per project (`project_id`, `entry_id`): the entry stating its current figures.
 
@@ -219,6 +223,9 @@ def append_report(
     session.flush()
     current = latest_entries(session, project_ids=[project_id])[project_id]
     project.status = current.status
+    project.percent_complete = current.percent_complete
+    project.invested_to_date_wan = current.invested_to_date_wan
+    project.open_issues = bool(current.issues)
     project.updated_at = utcnow()
     session.add(project)
     return entry

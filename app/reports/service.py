@@ -256,8 +256,14 @@ def changes(
 
 def blockers(session: Session, *, filters: ProjectFilters) -> Blockers:
     """Open blockers per park, each with the report that raised it."""
-    state = queries.project_state(current_entries(filters.figures, as_of=filters.as_of))
     conditions = filter_conditions(session, filters)
+    blocked = None
+    if filters.figures is Figures.latest and filters.as_of is None:
+        # Only projects whose row says they have blockers need their history ranked.
+        blocked = sa.select(col(Project.id)).where(col(Project.open_issues))
+    state = queries.project_state(
+        current_entries(filters.figures, as_of=filters.as_of, project_ids=blocked)
+    )
     entry = state.entry
     items = session.execute(
         state.select_from(

@@ -84,24 +84,46 @@ def dimensions(state: "ProjectState", reporting_year: int) -> dict[str, Dimensio
 
 @dataclass(frozen=True)
 class ProjectState:
-    """Each project joined to the entry stating its current figures (figures, as of a date)."""
+    """Each project's figures: from the entry `current` ranks first, or (None) its own row."""
 
-    current: sa.Subquery
+    current: sa.Subquery | None
     entry: Any
 
+    def _figure(self, name: str) -> Any:
+        return getattr(self.entry if self.current is not None else Project, name)
+
     @property
-    def status(self) -> sa.ColumnElement[str]:
+    def status(self) -> Any:
+        if self.current is None:
+            return col(Project.status)
         # A project with no (approved) report by then has not started.
         return sa.func.coalesce(self.entry.status, sa.literal(ProjectStatus.pre_construction.value))
 
+    @property
+    def invested(self) -> Any:
+        return self._figure("invested_to_date_wan")
+
+    @property
+    def percent(self) -> Any:
+        return self._figure("percent_complete")
+
+    @property
+    def has_blocker(self) -> Any:
+        if self.current is None:
+            return col(Project.open_issues)
+        return sa.func.coalesce(self.entry.issues, "") != ""
+
     def select_from(self, query: Any) -> Any:
-        """Join projects to parks, categories and their current entries."""
-        return (
+        """Join projects to parks, categories and, if ranked, their current entries."""
+        query = (
             query.select_from(Project)
             .join(Park, col(Park.id) == Project.park_id)
             .join(Category, col(Category.id) == Project.category_id)
-            .outerjoin(self.current, self.current.c.project_id == Project.id)
-            .outerjoin(self.entry, self.entry.id == self.current.c.entry_id)
+        )
+        if self.current is None:
+            return query
+        return query.outerjoin(self.current, self.current.c.project_id == Project.id).outerjoin(
+            self.entry, self.entry.id == self.current.c.entry_id
         )
 
 
@@ -110,20 +132,24 @@ def project_state(current: sa.Subquery) -> ProjectState:
     return ProjectState(current=current, entry=aliased(ProgressEntry))
 
 
+def present_state() -> ProjectState:
+    """The latest figures as each project row keeps them: no history is read."""
+    return ProjectState(current=None, entry=None)
+
+
 def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
     """Aggregates per group; money stays exact integer sums."""
-    entry = state.entry
     planned = col(Project.total_investment_wan)
-    invested = sa.func.coalesce(entry.invested_to_date_wan, 0)
+    invested = sa.func.coalesce(state.invested, 0)
     # 序时进度: the share of the construction years elapsed at the reference date.
     span = sa.cast(col(Project.end_year) - col(Project.start_year) + 1, sa.Float)
     elapsed = (sa.literal(reference_year, sa.Float) - col(Project.start_year)) / span
     expected = sa.case((elapsed < 0, 0.0), (elapsed > 1, 1.0), else_=elapsed)
     reported = sa.case(
-        (entry.percent_complete.is_not(None), sa.cast(entry.percent_complete, sa.Float) / 100),
+        (state.percent.is_not(None), sa.cast(state.percent, sa.Float) / 100),
         (
-            sa.and_(entry.invested_to_date_wan.is_not(None), planned > 0),
-            sa.cast(entry.invested_to_date_wan, sa.Float) / planned,
+            sa.and_(state.invested.is_not(None), planned > 0),
+            sa.cast(state.invested, sa.Float) / planned,
         ),
         else_=None,
     )
@@ -139,9 +165,9 @@ def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
             )
             for s in ProjectStatus
         ),
-        sa.func.coalesce(
-            sa.func.sum(sa.case((sa.func.coalesce(entry.issues, "") != "", 1), else_=0)), 0
-        ).label("open_blockers"),
+        sa.func.coalesce(sa.func.sum(sa.case((state.has_blocker, 1), else_=0)), 0).label(
+            "open_blockers"
+        ),
         sa.func.sum(sa.case((known, weight * (expected - reported)), else_=None)).label(
             "gap_weighted"
         ),
@@ -246,6 +272,7 @@ def changes_by(
     conditions: Sequence[Any],
 ) -> Sequence[sa.Row[Any]]:
     """Per group: projects whose status moved between two states, and investment added."""
+    assert before.current is not None, "the earlier state is always ranked from history"
     was, now = before.status, after.status
     started = sa.and_(
         was == ProjectStatus.pre_construction.value,
@@ -258,9 +285,7 @@ def changes_by(
     def count(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    added = sa.func.coalesce(after.entry.invested_to_date_wan, 0) - sa.func.coalesce(
-        before.entry.invested_to_date_wan, 0
-    )
+    added = sa.func.coalesce(after.invested, 0) - sa.func.coalesce(before.invested, 0)
     keys = [d.key.label(f"key_{i}") for i, d in enumerate(group)]
     labels = [
         d.label.label(f"label_{i}") if d.label is not None else sa.null().label(f"label_{i}")
@@ -293,7 +318,7 @@ def blockers_by_park(
     session: Session, *, state: ProjectState, conditions: Sequence[Any]
 ) -> Sequence[sa.Row[Any]]:
     """Per park: projects whose current report names blockers."""
-    has_blocker = sa.func.coalesce(state.entry.issues, "") != ""
+    has_blocker = state.has_blocker
     query = (
         state.select_from(
             sa.select(

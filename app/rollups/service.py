@@ -35,10 +35,17 @@ def reference_year(day: date) -> float:
     return day.year + day.timetuple().tm_yday / days_in_year
 
 
+def figures_state(figures: Figures, as_of: date | None) -> queries.ProjectState:
+    """Where the figures come from: the project rows for the present, else ranked history."""
+    if figures is Figures.latest and as_of is None:
+        return queries.present_state()
+    return queries.project_state(current_entries(figures, as_of=as_of))
+
+
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     """Group the filtered portfolio by `query.by`; every sum comes from the database."""
     conditions = filter_conditions(session, query)
-    state = queries.project_state(current_entries(query.figures, as_of=query.as_of))
+    state = figures_state(query.figures, query.as_of)
     reporting_year = query.effective_reporting_year()
     reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
     dims = queries.dimensions(state, reporting_year)

@@ -123,7 +123,7 @@ def synthesize(
             ).all()
         )
         reports: list[dict[str, Any]] = []
-        statuses: dict[int, str] = {}
+        current: dict[int, dict[str, Any]] = {}
         for row in rows:
             project_id = ids[row["code"]]
             history = list(_history(rng, row, month_ends))
@@ -131,16 +131,23 @@ def synthesize(
                 report["project_id"] = project_id
             reports += history
             if history:
-                newest = max(history, key=lambda r: (r["as_of"], r["received_at"]))
-                statuses[project_id] = newest["status"]
+                current[project_id] = max(history, key=lambda r: (r["as_of"], r["received_at"]))
         for chunk in range(0, len(reports), _BATCH):
             session.execute(sa.insert(ProgressEntry), reports[chunk : chunk + _BATCH])
-        for status in set(statuses.values()):
-            session.execute(
-                sa.update(Project)
-                .where(col(Project.id).in_([i for i, s in statuses.items() if s == status]))
-                .values(status=status)
-            )
+        # The project rows carry their current figures, as a report through the API leaves them.
+        session.execute(
+            sa.update(Project),
+            [
+                {
+                    "id": project_id,
+                    "status": newest["status"],
+                    "percent_complete": newest["percent_complete"],
+                    "invested_to_date_wan": newest["invested_to_date_wan"],
+                    "open_issues": bool(newest["issues"]),
+                }
+                for project_id, newest in current.items()
+            ],
+        )
         session.commit()
         entries += len(reports)
         progress("projects", size)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.models import ProgressEntry
+from app.progress.schemas import REPORTING_TZ
 from app.projects.service import get_project
 from app.seeding.load import baseline_status
 from tests.conftest import SEED_DIR
@@ -255,3 +256,53 @@ def test_archived_projects_leave_rollups_and_their_links(client, auth):
     assert body["totals"]["total_investment_wan"] == 1_186_100 - 220_000
     listed = client.get(body["rows"][0]["projects"] + "&limit=500", headers=admin).json()
     assert listed["total"] == 20
+
+
+def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth):
+    officer, admin = auth("officer", "gaoxin"), auth("admin")
+    reports = [
+        (
+            "INF-005",
+            {
+                "as_of": "2026-09-30",
+                "status": "under_construction",
+                "percent_complete": 40,
+                "invested_to_date_wan": 90000,
+                "issues": "征地未完成",
+            },
+        ),
+        (
+            "INF-005",
+            {
+                "as_of": "2026-10-31",
+                "status": "under_construction",
+                "percent_complete": 55,
+                "invested_to_date_wan": 120000,
+            },
+        ),
+        (
+            "INF-005",
+            {
+                "as_of": "2026-10-15",
+                "status": "suspended",
+                "invested_to_date_wan": 110000,
+                "issues": "资金未到位",
+            },
+        ),
+        ("INF-002", {"as_of": "2026-08-31", "status": "completed", "percent_complete": 100}),
+        ("INF-015", {"as_of": "2026-10-31", "status": "under_construction", "issues": "设备延迟"}),
+    ]
+    for code, body in reports:
+        headers = admin if code == "INF-015" else officer
+        response = client.post(f"/api/v1/projects/{code}/progress", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+    # The present read from project rows, and the same present ranked from history.
+    end_of_today = datetime.now(REPORTING_TZ).date().isoformat()
+    for dim in KEYS:
+        present = _rollup(client, admin, by=dim)
+        ranked = _rollup(client, admin, by=dim, as_of=end_of_today)
+        for body in (present, ranked):
+            for row in body["rows"]:
+                row.pop("projects")
+        assert present["rows"] == ranked["rows"], dim
+        assert present["totals"] == ranked["totals"], dim
