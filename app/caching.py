@@ -1,13 +1,14 @@
 """Cache validators for rollups and reports: an ETag that moves with the data, and 304."""
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request, Response
 from sqlmodel import col
 
 from app.db import SessionDep
+from app.exports.writers import EXPORT_RESPONSES
 from app.models import Park, ProgressEntry, Project
 from app.problems import AppError
 
@@ -51,6 +52,11 @@ def cache_validator(request: Request, response: Response, session: SessionDep) -
 
 ETag = Annotated[str, Depends(cache_validator)]
 
-CACHE_RESPONSES: dict[int | str, dict[str, str]] = {
-    304: {"description": "Not Modified: the `If-None-Match` ETag is still current."}
+# How cached answers are documented: the ETag on 200 (JSON, CSV or XLSX), and 304.
+CACHE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        **EXPORT_RESPONSES[200],
+        "headers": {"ETag": {"description": "Send as If-None-Match to get 304 until data change."}},
+    },
+    304: {"description": "Not Modified: the `If-None-Match` ETag is still current."},
 }

@@ -1,6 +1,6 @@
 """Entity tags for optimistic concurrency: `ETag` on reads, `If-Match` required on changes."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header
 
@@ -30,3 +30,11 @@ def require_if_match(if_match: str | None, current: str) -> None:
             f"The resource changed since you read it (now {current}); fetch it again and "
             "reapply your change."
         )
+
+
+_ETAG = {"description": "The version read; send it back as If-Match to change the resource."}
+_LOCATION = {"description": "Where the new resource is."}
+VERSIONED: dict[int | str, dict[str, Any]] = {200: {"headers": {"ETag": _ETAG}}}
+CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"headers": {"ETag": _ETAG, "Location": _LOCATION}}
+}

@@ -152,3 +152,17 @@ def test_openapi_has_examples_for_bodies_and_answers():
                 if content and not _resolve(spec, content["schema"]).get("examples"):
                     missing.append(f"{method} {path} {status}")
     assert missing == []
+
+
+def test_openapi_declares_validator_and_location_headers():
+    paths = create_app().openapi()["paths"]
+    assert "ETag" in paths["/api/v1/projects/{code}"]["get"]["responses"]["200"]["headers"]
+    assert "ETag" in paths["/api/v1/parks/{park_id}"]["patch"]["responses"]["200"]["headers"]
+    created = paths["/api/v1/projects"]["post"]["responses"]["201"]["headers"]
+    assert {"ETag", "Location"} <= set(created)
+    report = paths["/api/v1/projects/{code}/progress"]["post"]["responses"]["201"]["headers"]
+    assert {"Location", "Idempotent-Replayed"} <= set(report)
+    rollup = paths["/api/v1/rollups"]["get"]["responses"]
+    assert "ETag" in rollup["200"]["headers"]
+    assert "304" in rollup
+    assert {"application/json", "text/csv"} <= set(rollup["200"]["content"])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
-from app.etags import IfMatch
+from app.etags import CREATED, VERSIONED, IfMatch
 from app.parks import service
 from app.parks.schemas import ParkCreate, ParkList, ParkPublic, ParkUpdate
 from app.problems import problem_responses
@@ -33,7 +33,7 @@ def list_parks(session: SessionDep, _: Reader) -> ParkList:
     response_model=ParkPublic,
     status_code=201,
     summary="Create a park",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**CREATED, **problem_responses(401, 403, 409, 422)},
 )
 def create_park(
     _: Admin, session: SessionDep, data: ParkCreate, request: Request, response: Response
@@ -50,7 +50,7 @@ def create_park(
     response_model=ParkPublic,
     status_code=200,
     summary="Get one park",
-    responses=problem_responses(401, 404, 422),
+    responses={**VERSIONED, **problem_responses(401, 404, 422)},
 )
 def get_park(_: Reader, session: SessionDep, park_id: ParkId, response: Response) -> ParkPublic:
     """One park with its spellings, tier, library totals and (header) ETag."""
@@ -64,7 +64,7 @@ def get_park(_: Reader, session: SessionDep, park_id: ParkId, response: Response
     response_model=ParkPublic,
     status_code=200,
     summary="Change a park",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def update_park(
     _: Admin,
@@ -85,7 +85,7 @@ def update_park(
     response_model=ParkPublic,
     status_code=200,
     summary="Archive a park",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def archive_park(
     _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch = None
@@ -101,7 +101,7 @@ def archive_park(
     response_model=ParkPublic,
     status_code=200,
     summary="Restore an archived park",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def restore_park(
     _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch = None

@@ -57,7 +57,17 @@ def list_progress(
     response_model=ProgressEntryPublic,
     status_code=201,
     summary="Report progress on a project",
-    responses=problem_responses(401, 403, 404, 409, 413, 422),
+    responses={
+        201: {
+            "headers": {
+                "Location": {"description": "The stored entry."},
+                "Idempotent-Replayed": {
+                    "description": "`true` when this answers a retry with a used key."
+                },
+            }
+        },
+        **problem_responses(401, 403, 404, 409, 413, 422),
+    },
 )
 def create_progress(
     principal: ProgressWriter,

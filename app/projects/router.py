@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
-from app.etags import IfMatch
+from app.etags import CREATED, VERSIONED, IfMatch
 from app.exports.negotiation import Accepted
 from app.exports.writers import EXPORT_RESPONSES, export_response
 from app.problems import problem_responses
@@ -51,7 +51,7 @@ def list_projects(
     response_model=ProjectPublic,
     status_code=201,
     summary="Create a project",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**CREATED, **problem_responses(401, 403, 409, 422)},
 )
 def create_project(
     _: Admin, session: SessionDep, data: ProjectCreate, request: Request, response: Response
@@ -68,7 +68,7 @@ def create_project(
     response_model=ProjectPublic,
     status_code=200,
     summary="Get one project",
-    responses=problem_responses(401, 404, 422),
+    responses={**VERSIONED, **problem_responses(401, 404, 422)},
 )
 def get_project(
     _: Reader,
@@ -87,7 +87,7 @@ def get_project(
     response_model=ProjectPublic,
     status_code=200,
     summary="Change a project's master data",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def update_project(
     _: Admin,
@@ -108,7 +108,7 @@ def update_project(
     response_model=ProjectPublic,
     status_code=200,
     summary="Archive a project",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def archive_project(
     _: Admin,
@@ -128,7 +128,7 @@ def archive_project(
     response_model=ProjectPublic,
     status_code=200,
     summary="Restore an archived project",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def restore_project(
     _: Admin,

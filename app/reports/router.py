@@ -16,7 +16,7 @@ from app.exports.tables import (
     compliance_table,
     reconciliation_table,
 )
-from app.exports.writers import EXPORT_RESPONSES, ExportFormat, export_response
+from app.exports.writers import ExportFormat, export_response
 from app.problems import problem_responses
 from app.progress.schemas import REPORTING_TZ
 from app.projects.schemas import ProjectFilters
@@ -31,7 +31,7 @@ from app.reports.schemas import (
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-RESPONSES = {**EXPORT_RESPONSES, **CACHE_RESPONSES, **problem_responses(401, 422)}
+RESPONSES = {**CACHE_RESPONSES, **problem_responses(401, 422)}
 
 
 @router.get(

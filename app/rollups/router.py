@@ -9,7 +9,7 @@ from app.caching import CACHE_RESPONSES, ETag
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
 from app.exports.tables import rollup_table
-from app.exports.writers import EXPORT_RESPONSES, export_response
+from app.exports.writers import export_response
 from app.problems import problem_responses
 from app.rollups import service
 from app.rollups.schemas import Rollup, RollupQuery
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/rollups", tags=["rollups"])
     response_model_exclude_unset=True,
     status_code=200,
     summary="Roll the portfolio up by one or two dimensions",
-    responses={**EXPORT_RESPONSES, **CACHE_RESPONSES, **problem_responses(401, 422)},
+    responses={**CACHE_RESPONSES, **problem_responses(401, 422)},
 )
 def get_rollup(
     _: Reader,
