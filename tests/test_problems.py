@@ -166,3 +166,20 @@ def test_openapi_declares_validator_and_location_headers():
     assert "ETag" in rollup["200"]["headers"]
     assert "304" in rollup
     assert {"application/json", "text/csv"} <= set(rollup["200"]["content"])
+
+
+def test_nul_characters_are_refused_not_stored(client, auth):
+    assert client.get("/api/v1/projects", params={"q": "a\x00b"}, headers=auth()).status_code == 422
+    assert (
+        client.get(
+            "/api/v1/rollups", params={"by": "park", "park": "\x00"}, headers=auth()
+        ).status_code
+        == 422
+    )
+    response = client.post(
+        "/api/v1/projects/INF-005/progress",
+        json={"as_of": "2026-10-31", "status": "under_construction", "note": "主体\x00施工"},
+        headers=auth("admin"),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "note"]

@@ -13,7 +13,9 @@ from app.problems import problem_responses
 
 router = APIRouter(prefix="/parks", tags=["parks"])
 
-ParkId = Annotated[str, Path(max_length=32, description="Park id, e.g. gaoxin.")]
+ParkId = Annotated[
+    str, Path(max_length=32, pattern=r"^[a-z0-9_-]+$", description="Park id, e.g. gaoxin.")
+]
 
 
 @router.get(

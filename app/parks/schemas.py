@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.fields import NO_NUL
 from app.models import Tier
 
 PARK_EXAMPLE: dict[str, Any] = {
@@ -48,7 +49,9 @@ class ParkList(BaseModel):
     items: list[ParkPublic]
 
 
-Alias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Alias = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NO_NUL
+]
 
 
 class ParkCreate(BaseModel):

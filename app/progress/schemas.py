@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from app.fields import Text
 from app.models import ProjectStatus, ReviewState
 
 # Reporting dates are calendar dates in China: "not in the future" means there.
@@ -96,8 +97,8 @@ class ProgressCreate(BaseModel):
         le=10**12,
         description="Cumulative investment up to `as_of`, 万元 (CNY 10,000).",
     )
-    note: str = Field(default="", max_length=MAX_TEXT, description="Progress note (形象进度).")
-    issues: str = Field(default="", max_length=MAX_TEXT, description="Blockers (存在问题).")
+    note: Text = Field(default="", max_length=MAX_TEXT, description="Progress note (形象进度).")
+    issues: Text = Field(default="", max_length=MAX_TEXT, description="Blockers (存在问题).")
 
     @field_validator("as_of")
     @classmethod
@@ -121,7 +122,7 @@ class ReturnRequest(BaseModel):
         json_schema_extra={"examples": [{"comment": "累计投资低于上月，请核实后重新填报。"}]},
     )
 
-    comment: str = Field(min_length=1, max_length=MAX_TEXT, description="What to fix.")
+    comment: Text = Field(min_length=1, max_length=MAX_TEXT, description="What to fix.")
 
 
 class ApproveRequest(BaseModel):
@@ -131,7 +132,7 @@ class ApproveRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"comment": "数据核实无误。"}]}
     )
 
-    comment: str = Field(default="", max_length=MAX_TEXT)
+    comment: Text = Field(default="", max_length=MAX_TEXT)
 
 
 class ProgressEntryPublic(BaseModel):

@@ -11,7 +11,10 @@ from app.projects import service
 
 def project_by_code(
     session: SessionDep,
-    code: Annotated[str, Path(description="Project code, e.g. INF-001.", max_length=20)],
+    code: Annotated[
+        str,
+        Path(description="Project code, e.g. INF-001.", max_length=20, pattern=r"^[A-Za-z0-9_-]+$"),
+    ],
 ) -> Project:
     """Load the project named in the path or answer 404."""
     return service.get_project(session, code=code)

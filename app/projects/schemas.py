@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from app.exports.writers import ExportFormat
+from app.fields import Text
 from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
@@ -32,6 +33,7 @@ class CategoryId(enum.StrEnum):
     innovation = "innovation"
 
 
+ParkSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")]
 StartBucket = Annotated[str, StringConstraints(pattern=r"^(before_2019|(19|20)\d\d)$")]
 
 
@@ -72,7 +74,7 @@ class ProjectFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    park: list[str] = Field(
+    park: list[ParkSlug] = Field(
         default_factory=list,
         description="Park ids (comma-separated or repeated).",
         examples=[["gaoxin"], ["lvshun", "baoshui"]],
@@ -92,7 +94,7 @@ class ProjectFilters(BaseModel):
         description="Current statuses (comma-separated or repeated).",
         examples=[["under_construction"]],
     )
-    q: str | None = Field(
+    q: Text | None = Field(
         default=None,
         min_length=1,
         max_length=100,
@@ -255,12 +257,12 @@ class ProjectCreate(BaseModel):
     )
 
     category: CategoryId
-    name: str = Field(min_length=1, max_length=200)
-    park_id: str = Field(min_length=1, max_length=32)
-    printed_park_name: str | None = Field(
+    name: Text = Field(min_length=1, max_length=200)
+    park_id: Text = Field(min_length=1, max_length=32)
+    printed_park_name: Text | None = Field(
         default=None, min_length=1, max_length=100, description="Default: the park's name."
     )
-    content: str = Field(default="", max_length=4000)
+    content: Text = Field(default="", max_length=4000)
     start_year: int = Field(ge=1949, le=2100)
     end_year: int = Field(ge=1949, le=2100)
     total_investment_wan: int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
@@ -275,10 +277,10 @@ class ProjectUpdate(BaseModel):
         json_schema_extra={"examples": [{"total_investment_wan": 50000, "end_year": 2023}]},
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    park_id: str | None = Field(default=None, min_length=1, max_length=32)
-    printed_park_name: str | None = Field(default=None, min_length=1, max_length=100)
-    content: str | None = Field(default=None, max_length=4000)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    park_id: Text | None = Field(default=None, min_length=1, max_length=32)
+    printed_park_name: Text | None = Field(default=None, min_length=1, max_length=100)
+    content: Text | None = Field(default=None, max_length=4000)
     start_year: int | None = Field(default=None, ge=1949, le=2100)
     end_year: int | None = Field(default=None, ge=1949, le=2100)
     total_investment_wan: int | None = Field(default=None, ge=0, le=10**12)

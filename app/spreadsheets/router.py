@@ -38,7 +38,9 @@ TEMPLATE_RESPONSE: dict[int | str, dict[str, object]] = {
 def get_report_template(
     principal: Reader,
     session: SessionDep,
-    park_id: Annotated[str, Path(max_length=32, description="Park id, e.g. gaoxin.")],
+    park_id: Annotated[
+        str, Path(max_length=32, pattern=r"^[a-z0-9_-]+$", description="Park id, e.g. gaoxin.")
+    ],
     period: Annotated[
         str | None,
         Query(pattern=PERIOD_PATTERN, description=PERIOD_DESCRIPTION, examples=["2026-10"]),

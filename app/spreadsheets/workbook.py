@@ -306,6 +306,14 @@ def _xlsx_cell(cell: Any) -> Any:
 
 
 def _decode(data: bytes) -> str:
+    text = _decode_text(data)
+    # No text of a report holds a NUL, and PostgreSQL cannot store one.
+    if "\x00" in text:
+        raise UnsupportedMediaType("The file holds NUL characters: it is not CSV text.")
+    return text
+
+
+def _decode_text(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text" is UTF-16 with a byte-order mark.
         try:
