@@ -134,10 +134,12 @@ class Project(SQLModel, table=True):
         sa.CheckConstraint("total_investment_wan >= 0", name="investment_non_negative"),
         sa.CheckConstraint("seq >= 1", name="seq_positive"),
         sa.CheckConstraint(_in("status", ProjectStatus), name="status_known"),
+        sa.CheckConstraint(_in("official_status", ProjectStatus), name="official_status_known"),
         sa.UniqueConstraint("category_id", "seq", name="uq_project_category_seq"),
         sa.Index("ix_project_park_category", "park_id", "category_id"),
         sa.Index("ix_project_start_year", "start_year"),
         sa.Index("ix_project_status", "status"),
+        sa.Index("ix_project_official_status", "official_status"),
         sa.Index("ix_project_total_investment_wan", "total_investment_wan"),
         sa.Index("ix_project_archived_at", "archived_at"),
         sa.Index("ix_project_updated_at", "updated_at"),
@@ -160,6 +162,17 @@ class Project(SQLModel, table=True):
     percent_complete: int | None = Field(default=None, sa_column=Column(sa.SmallInteger))
     invested_to_date_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
     open_issues: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # The same from approved reports only: the official figures.
+    official_status: str = Field(
+        default=ProjectStatus.pre_construction,
+        max_length=20,
+        sa_column_kwargs={"server_default": ProjectStatus.pre_construction.value},
+    )
+    official_percent_complete: int | None = Field(default=None, sa_column=Column(sa.SmallInteger))
+    official_invested_to_date_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    official_open_issues: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     version: int = Field(default=1, description="Bumped on every change; the ETag.")
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()

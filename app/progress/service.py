@@ -197,7 +197,9 @@ def append_report(
     """Add a report to the session (not committed) and update the project's status."""
     # Reports on one project queue here (PostgreSQL row lock), so revision numbers and the
     # current status are computed from a history no one else is changing.
-    project = session.exec(select(Project).where(Project.id == project_id).with_for_update()).one()
+    # populate_existing: the session may hold this row from before the lock; read it afresh.
+    locked = select(Project).where(Project.id == project_id).with_for_update()
+    project = session.exec(locked.execution_options(populate_existing=True)).one()
     if project.archived_at is not None:
         raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
     history = session.exec(
@@ -221,14 +223,33 @@ def append_report(
     )
     session.add(entry)
     session.flush()
-    current = latest_entries(session, project_ids=[project_id])[project_id]
-    project.status = current.status
-    project.percent_complete = current.percent_complete
-    project.invested_to_date_wan = current.invested_to_date_wan
-    project.open_issues = bool(current.issues)
+    refresh_figures(session, project=project)
+    return entry
+
+
+# Where each kind of figures is kept on the project row.
+FIGURE_PREFIX = {Figures.latest: "", Figures.official: "official_"}
+
+
+def refresh_figures(session: Session, *, project: Project) -> None:
+    """Copy the entries that now state the project's latest and official figures to its row."""
+    assert project.id is not None
+    for figures, prefix in FIGURE_PREFIX.items():
+        current = latest_entries(session, project_ids=[project.id], figures=figures).get(project.id)
+        setattr(
+            project,
+            f"{prefix}status",
+            current.status if current else ProjectStatus.pre_construction,
+        )
+        setattr(project, f"{prefix}percent_complete", current.percent_complete if current else None)
+        setattr(
+            project,
+            f"{prefix}invested_to_date_wan",
+            current.invested_to_date_wan if current else None,
+        )
+        setattr(project, f"{prefix}open_issues", bool(current and current.issues))
     project.updated_at = utcnow()
     session.add(project)
-    return entry
 
 
 def _check_consistency(
@@ -327,6 +348,13 @@ def review_entry(
     comment: str,
 ) -> ProgressEntryPublic:
     """Approve or return a submitted report; only a period's newest revision is reviewable."""
+    # The project row first, as reports take it: its official figures may change here.
+    locked = session.exec(
+        select(Project)
+        .where(Project.id == project.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     entry = session.exec(
         select(ProgressEntry)
         .where(ProgressEntry.id == entry_id, ProgressEntry.project_id == project.id)
@@ -353,6 +381,8 @@ def review_entry(
     entry.reviewed_at = utcnow()
     entry.review_comment = comment
     session.add(entry)
+    session.flush()
+    refresh_figures(session, project=locked)
     session.commit()
     session.refresh(entry)
     return to_public(entry, project_code=project.code)

@@ -91,9 +91,10 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
 
 
 def _status_condition(statuses: list[ProjectStatus], figures: Figures, as_of: date | None) -> Any:
-    if figures is Figures.latest and as_of is None:
-        # The status column is kept in step with the newest report on every write.
-        return col(Project.status).in_(statuses)
+    if as_of is None:
+        # The status columns are kept in step with every report and review.
+        column = getattr(Project, f"{progress_service.FIGURE_PREFIX[figures]}status")
+        return column.in_(statuses)
     current = progress_service.current_entries(figures, as_of=as_of)
     matching = (
         sa.select(current.c.project_id)

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from app.models import Category, Park, Project
 from app.problems import InvalidInput, field_error
 from app.progress.schemas import Figures
-from app.progress.service import current_entries, end_of_day_utc
+from app.progress.service import FIGURE_PREFIX, current_entries, end_of_day_utc
 from app.projects.schemas import ProjectFilters
 from app.projects.service import filter_conditions
 from app.reports.schemas import (
@@ -258,9 +258,10 @@ def blockers(session: Session, *, filters: ProjectFilters) -> Blockers:
     """Open blockers per park, each with the report that raised it."""
     conditions = filter_conditions(session, filters)
     blocked = None
-    if filters.figures is Figures.latest and filters.as_of is None:
+    if filters.as_of is None:
         # Only projects whose row says they have blockers need their history ranked.
-        blocked = sa.select(col(Project.id)).where(col(Project.open_issues))
+        flag = getattr(Project, f"{FIGURE_PREFIX[filters.figures]}open_issues")
+        blocked = sa.select(col(Project.id)).where(flag)
     state = queries.project_state(
         current_entries(filters.figures, as_of=filters.as_of, project_ids=blocked)
     )

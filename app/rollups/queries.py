@@ -88,14 +88,17 @@ class ProjectState:
 
     current: sa.Subquery | None
     entry: Any
+    prefix: str = ""
 
     def _figure(self, name: str) -> Any:
-        return getattr(self.entry if self.current is not None else Project, name)
+        if self.current is None:
+            return getattr(Project, f"{self.prefix}{name}")
+        return getattr(self.entry, name)
 
     @property
     def status(self) -> Any:
         if self.current is None:
-            return col(Project.status)
+            return self._figure("status")
         # A project with no (approved) report by then has not started.
         return sa.func.coalesce(self.entry.status, sa.literal(ProjectStatus.pre_construction.value))
 
@@ -110,7 +113,7 @@ class ProjectState:
     @property
     def has_blocker(self) -> Any:
         if self.current is None:
-            return col(Project.open_issues)
+            return self._figure("open_issues")
         return sa.func.coalesce(self.entry.issues, "") != ""
 
     def select_from(self, query: Any) -> Any:
@@ -132,9 +135,9 @@ def project_state(current: sa.Subquery) -> ProjectState:
     return ProjectState(current=current, entry=aliased(ProgressEntry))
 
 
-def present_state() -> ProjectState:
-    """The latest figures as each project row keeps them: no history is read."""
-    return ProjectState(current=None, entry=None)
+def present_state(prefix: str = "") -> ProjectState:
+    """The present figures as each project row keeps them (`official_…`): no history is read."""
+    return ProjectState(current=None, entry=None, prefix=prefix)
 
 
 def measures(state: ProjectState, *, reference_year: float) -> list[Any]:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
 from app.progress.schemas import REPORTING_TZ, Figures
-from app.progress.service import current_entries
+from app.progress.service import FIGURE_PREFIX, current_entries
 from app.projects.schemas import ProjectFilters
 from app.projects.service import API_PREFIX, filter_conditions
 from app.rollups import queries
@@ -37,8 +37,8 @@ def reference_year(day: date) -> float:
 
 def figures_state(figures: Figures, as_of: date | None) -> queries.ProjectState:
     """Where the figures come from: the project rows for the present, else ranked history."""
-    if figures is Figures.latest and as_of is None:
-        return queries.present_state()
+    if as_of is None:
+        return queries.present_state(FIGURE_PREFIX[figures])
     return queries.project_state(current_entries(figures, as_of=as_of))
 
 

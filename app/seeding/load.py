@@ -115,6 +115,7 @@ def _project(row: dict[str, Any], park_of: dict[str, str]) -> Project:
         end_year=row["end_year"],
         total_investment_wan=row["total_investment_wan"],
         status=status,
+        official_status=status,
     )
     project.progress_entries.append(
         ProgressEntry(

@@ -124,6 +124,7 @@ def synthesize(
         )
         reports: list[dict[str, Any]] = []
         current: dict[int, dict[str, Any]] = {}
+        official: dict[int, dict[str, Any]] = {}
         for row in rows:
             project_id = ids[row["code"]]
             history = list(_history(rng, row, month_ends))
@@ -131,27 +132,44 @@ def synthesize(
                 report["project_id"] = project_id
             reports += history
             if history:
-                current[project_id] = max(history, key=lambda r: (r["as_of"], r["received_at"]))
+                current[project_id] = _newest(history)
+            approved = [r for r in history if r["review_state"] == "approved"]
+            if approved:
+                official[project_id] = _newest(approved)
         for chunk in range(0, len(reports), _BATCH):
             session.execute(sa.insert(ProgressEntry), reports[chunk : chunk + _BATCH])
         # The project rows carry their current figures, as a report through the API leaves them.
-        session.execute(
-            sa.update(Project),
-            [
-                {
-                    "id": project_id,
-                    "status": newest["status"],
-                    "percent_complete": newest["percent_complete"],
-                    "invested_to_date_wan": newest["invested_to_date_wan"],
-                    "open_issues": bool(newest["issues"]),
-                }
-                for project_id, newest in current.items()
-            ],
-        )
+        for prefix, newest_of in (("", current), ("official_", official)):
+            if newest_of:
+                session.execute(
+                    sa.update(Project),
+                    [
+                        {
+                            "id": project_id,
+                            f"{prefix}status": newest["status"],
+                            f"{prefix}percent_complete": newest["percent_complete"],
+                            f"{prefix}invested_to_date_wan": newest["invested_to_date_wan"],
+                            f"{prefix}open_issues": bool(newest["issues"]),
+                        }
+                        for project_id, newest in newest_of.items()
+                    ],
+                )
         session.commit()
         entries += len(reports)
         progress("projects", size)
     return SynthResult(parks=new_parks, projects=projects, entries=entries)
+
+
+def _newest(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    # A period counts with its highest revision; the current report is the newest of those.
+    counting: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        if (
+            report["period"] not in counting
+            or report["revision"] > counting[report["period"]]["revision"]
+        ):
+            counting[report["period"]] = report
+    return max(counting.values(), key=lambda r: (r["as_of"], r["received_at"]))
 
 
 def _parks(session: Session, *, count: int, seed: int) -> int:

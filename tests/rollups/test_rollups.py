@@ -292,17 +292,32 @@ def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth
         ("INF-002", {"as_of": "2026-08-31", "status": "completed", "percent_complete": 100}),
         ("INF-015", {"as_of": "2026-10-31", "status": "under_construction", "issues": "设备延迟"}),
     ]
+    ids = []
     for code, body in reports:
         headers = admin if code == "INF-015" else officer
         response = client.post(f"/api/v1/projects/{code}/progress", json=body, headers=headers)
         assert response.status_code == 201, response.text
+        ids.append((code, response.json()["id"]))
+    # Official figures move with approvals: approve two, return one.
+    for code, entry in (ids[0], ids[3]):
+        approved = client.post(f"/api/v1/projects/{code}/progress/{entry}/approve", headers=admin)
+        assert approved.status_code == 200, approved.text
+    code, entry = ids[4]
+    client.post(
+        f"/api/v1/projects/{code}/progress/{entry}/return",
+        json={"comment": "请核实"},
+        headers=admin,
+    )
     # The present read from project rows, and the same present ranked from history.
     end_of_today = datetime.now(REPORTING_TZ).date().isoformat()
-    for dim in KEYS:
-        present = _rollup(client, admin, by=dim)
-        ranked = _rollup(client, admin, by=dim, as_of=end_of_today)
-        for body in (present, ranked):
-            for row in body["rows"]:
-                row.pop("projects")
-        assert present["rows"] == ranked["rows"], dim
-        assert present["totals"] == ranked["totals"], dim
+    for figures in ("latest", "official"):
+        for dim in KEYS:
+            present = _rollup(client, admin, by=dim, figures=figures)
+            ranked = _rollup(client, admin, by=dim, figures=figures, as_of=end_of_today)
+            for body in (present, ranked):
+                for row in body["rows"]:
+                    row.pop("projects")
+            assert present["rows"] == ranked["rows"], (figures, dim)
+            assert present["totals"] == ranked["totals"], (figures, dim)
+    official = _rollup(client, admin, by="status", figures="official", park="gaoxin")
+    assert {r["status"]: r["project_count"] for r in official["rows"]}.get("completed") == 1
