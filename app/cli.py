@@ -25,7 +25,7 @@ from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
 from app.problems import AppError
 from app.seeding.load import load_seed
-from app.seeding.synth import synthesize
+from app.seeding.synth import SynthError, synthesize
 
 cli = typer.Typer(help="Dalian key-project portfolio service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -79,13 +79,18 @@ def synth(
         ) as bar,
     ):
         task = bar.add_task("synthesising", total=projects)
-        result = synthesize(
-            session,
-            projects=projects,
-            months=months,
-            seed=seed,
-            progress=lambda _stage, done: bar.advance(task, done),
-        )
+        try:
+            result = synthesize(
+                session,
+                projects=projects,
+                months=months,
+                seed=seed,
+                seed_dir=get_settings().seed_dir,
+                progress=lambda _stage, done: bar.advance(task, done),
+            )
+        except SynthError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
     typer.echo(
         f"synthesised: {result.parks} parks, {result.projects} projects, "
         f"{result.entries} progress entries"

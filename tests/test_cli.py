@@ -109,3 +109,15 @@ def test_demo_tokens_are_created_once_and_reused(fresh_env):
     assert _count(ApiToken) == 11
     for secret in stored.values():
         assert secret in second.output
+
+
+def test_synth_needs_the_seeded_library_then_adds_projects(fresh_env):
+    _run("db", "upgrade")
+    refused = _run("synth", "--projects", "5", "--months", "2")
+    assert refused.exit_code == 2
+    assert "Seed the library first" in refused.output
+    _run("seed")
+    result = _run("synth", "--projects", "50", "--months", "3", "--seed", "4")
+    assert result.exit_code == 0, result.output
+    assert "50 projects" in result.output
+    assert _count(Project) == 228

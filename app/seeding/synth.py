@@ -1,9 +1,11 @@
 """A deterministic synthetic portfolio at any scale, drawn like the real library, bulk-loaded."""
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +18,10 @@ SYNTH_REPORTER = "synth"
 _BATCH = 5000
 _ISSUES = ("征地拆迁未完成", "资金未及时到位", "环评手续待批复", "施工许可办理中", "设备到货延迟")
 _NOTES = ("主体施工", "设备安装", "基础施工", "装饰装修", "配套工程建设")
+
+
+class SynthError(Exception):
+    """The database is not ready for synthetic data."""
 
 
 @dataclass(frozen=True)
@@ -37,15 +43,15 @@ class _Profile:
     investments: list[int]
 
 
-def _profile(session: Session) -> _Profile:
-    projects = session.exec(select(Project)).all()
-    if not projects:
-        raise ValueError("seed the library first: synthetic data is drawn like it")
+def _profile(seed_dir: Path) -> _Profile:
+    # The extracted library itself, not the database: the same seed draws the same portfolio
+    # whatever the database already holds.
+    rows = json.loads((seed_dir / "projects.json").read_text(encoding="utf-8"))
     return _Profile(
-        categories=[p.category_id for p in projects],
-        start_years=[p.start_year for p in projects],
-        spans=[p.end_year - p.start_year for p in projects],
-        investments=[p.total_investment_wan for p in projects],
+        categories=[r["category"] for r in rows],
+        start_years=[r["start_year"] for r in rows],
+        spans=[r["end_year"] - r["start_year"] for r in rows],
+        investments=[r["total_investment_wan"] for r in rows],
     )
 
 
@@ -66,17 +72,24 @@ def synthesize(
     projects: int,
     months: int,
     seed: int,
+    seed_dir: Path,
     today: date | None = None,
     progress: Callable[[str, int], None] = lambda stage, done: None,
 ) -> SynthResult:
     """Add `projects` projects with `months` of monthly reports each, in bulk batches."""
     rng = random.Random(seed)
-    profile = _profile(session)
+    profile = _profile(seed_dir)
     today = today or datetime.now(REPORTING_TZ).date()
     month_ends = _month_ends(months, today)
     new_parks = _parks(session, count=max(1, projects // 2000), seed=seed)
-    park_ids = [p.id for p in session.exec(select(Park)).all()]
-    prefixes = {c.id: c.code_prefix for c in session.exec(select(Category)).all()}
+    park_ids = list(session.exec(select(Park.id).order_by(col(Park.id))).all())
+    prefixes = {
+        c.id: c.code_prefix for c in session.exec(select(Category).order_by(col(Category.id))).all()
+    }
+    if not prefixes or not park_ids:
+        raise SynthError(
+            "Seed the library first (portfolio seed): synthetic projects need its parks."
+        )
     next_seq = {
         cid: (
             session.exec(select(sa.func.max(Project.seq)).where(Project.category_id == cid)).one()

@@ -23,7 +23,9 @@ def _synthesised(make_database, seed):
     engine = build_engine(url)
     with Session(engine) as session:
         load_seed(session, seed_dir=SEED_DIR)
-        result = synthesize(session, projects=300, months=6, seed=seed, today=TODAY)
+        result = synthesize(
+            session, projects=300, months=6, seed=seed, seed_dir=SEED_DIR, today=TODAY
+        )
     return engine, result
 
 
