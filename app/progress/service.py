@@ -326,15 +326,21 @@ def _investment_errors(
     return errors
 
 
-def get_entry(session: Session, *, project: Project, entry_id: int) -> ProgressEntryPublic:
-    """One entry of a project's history, or NotFound."""
-    entry = session.exec(
-        select(ProgressEntry).where(
-            ProgressEntry.id == entry_id, ProgressEntry.project_id == project.id
-        )
-    ).first()
+def _entry_of(
+    session: Session, *, project: Project, entry_id: int, lock: bool = False
+) -> ProgressEntry:
+    query = select(ProgressEntry).where(
+        ProgressEntry.id == entry_id, ProgressEntry.project_id == project.id
+    )
+    entry = session.exec(query.with_for_update() if lock else query).first()
     if entry is None:
         raise NotFound(f"Project {project.code} has no progress entry {entry_id}.")
+    return entry
+
+
+def get_entry(session: Session, *, project: Project, entry_id: int) -> ProgressEntryPublic:
+    """One entry of a project's history, or NotFound."""
+    entry = _entry_of(session, project=project, entry_id=entry_id)
     return to_public(entry, project_code=project.code)
 
 
@@ -355,13 +361,7 @@ def review_entry(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    entry = session.exec(
-        select(ProgressEntry)
-        .where(ProgressEntry.id == entry_id, ProgressEntry.project_id == project.id)
-        .with_for_update()
-    ).first()
-    if entry is None:
-        raise NotFound(f"Project {project.code} has no progress entry {entry_id}.")
+    entry = _entry_of(session, project=project, entry_id=entry_id, lock=True)
     if entry.is_baseline:
         raise Conflict("The baseline printed in the plan is not up for review.")
     if entry.review_state != ReviewState.submitted:
