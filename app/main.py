@@ -1,6 +1,7 @@
 """The FastAPI application: routers, problem handlers and OpenAPI metadata."""
 
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import health
 from app.categories.router import router as categories_router
@@ -13,6 +14,8 @@ from app.projects.router import router as projects_router
 from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
 from app.spreadsheets.router import router as spreadsheets_router
+from app.web import router as web
+from app.web.pages import HERE as WEB_DIR
 
 DESCRIPTION = """
 Dalian's key-project library (大连沿海产业转型升级示范区重点项目库, Appendix 3 of the
@@ -64,4 +67,7 @@ def create_app() -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(web.root)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

@@ -1,5 +1,6 @@
 """Authentication (401) and scope (403) dependencies, as typed aliases for routes."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -9,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 from app.auth.scopes import ROLE_SCOPES, Scope
 from app.auth.tokens import authenticate
 from app.db import SessionDep
-from app.models import Role
+from app.models import ApiToken, Role
 from app.problems import Forbidden, Unauthorized
 
 bearer = HTTPBearer(
@@ -46,13 +47,24 @@ def get_principal(
     token = authenticate(session, credentials.credentials)
     if token is None or token.id is None:
         raise Unauthorized("The API token is unknown or revoked.")
-    principal = Principal(
+    principal = principal_of(token)
+    require_scopes(principal, security_scopes.scopes)
+    return principal
+
+
+def principal_of(token: ApiToken) -> Principal:
+    """The principal an authenticated token stands for."""
+    assert token.id is not None
+    return Principal(
         token_id=token.id, name=token.name, role=Role(token.role), park_id=token.park_id
     )
-    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
+
+
+def require_scopes(principal: Principal, scopes: Iterable[str]) -> None:
+    """Refuse (403) a principal whose role lacks any of `scopes`."""
+    missing = [s for s in scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(f"A {principal.role} token may not do this (needs {', '.join(missing)}).")
-    return principal
 
 
 Reader = Annotated[Principal, Security(get_principal, scopes=[Scope.read])]

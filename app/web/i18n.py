@@ -1,0 +1,218 @@
+"""The pages' words in Chinese (the default) and English, and how amounts are written."""
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from app.models import STATUS_NAMES, ProjectStatus
+from app.progress.schemas import REPORTING_TZ
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+# 亿 = 10,000 万: amounts from one 亿元 up read better in 亿元.
+WAN_PER_YI = 10_000
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app_title": ("重点项目库", "Key-project portfolio"),
+    "overview": ("总览", "Overview"),
+    "projects": ("项目", "Projects"),
+    "my_park": ("本园区填报", "My park"),
+    "spreadsheet": ("表格填报", "Spreadsheet"),
+    "reconciliation": ("数据核对", "Reconciliation"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "token": ("API 令牌", "API token"),
+    "token_help": (
+        "粘贴管理员发放的 API 令牌（portfolio token create）。令牌只保存在本浏览器的 Cookie 中。",
+        "Paste the API token you were issued (portfolio token create). It is kept only in "
+        "this browser's cookie.",
+    ),
+    "token_invalid": ("令牌无效或已撤销。", "The token is unknown or revoked."),
+    "csrf_failed": (
+        "表单已过期或来自其他网站，请重新提交。",
+        "The form expired or came from another site; please submit it again.",
+    ),
+    "signed_in_as": ("当前用户", "Signed in as"),
+    "role_admin": ("管理员", "administrator"),
+    "role_planner": ("规划人员", "planner"),
+    "role_officer": ("园区联络员", "park officer"),
+    "as_of": ("截至日期", "As of"),
+    "apply": ("查询", "Apply"),
+    "reset": ("重置", "Reset"),
+    "project_count": ("项目数", "Projects"),
+    "planned": ("计划总投资", "Planned investment"),
+    "invested": ("累计完成投资", "Invested to date"),
+    "completion_rate": ("投资完成率", "Completion rate"),
+    "schedule_gap": ("序时进度差", "Schedule gap"),
+    "schedule_gap_help": (
+        "按投资加权：时间进度减去实际进度，正数表示滞后（百分点）。",
+        "Investment-weighted time elapsed minus progress reported; positive is behind "
+        "(percentage points).",
+    ),
+    "open_blockers": ("存在问题的项目", "Open blockers"),
+    "reports_missing": ("未报项目", "Reports missing"),
+    "reports_missing_help": ("期间 {period}，{due} 前应报", "period {period}, due {due}"),
+    "by_park": ("按园区", "By park"),
+    "by_category": ("按类别", "By category"),
+    "by_start_year": ("按开工年份", "By start year"),
+    "by_status": ("按状态", "By status"),
+    "chart_hint": ("点击柱形查看对应项目。", "Click a bar to list its projects."),
+    "park": ("园区", "Park"),
+    "category": ("类别", "Category"),
+    "start_year": ("开工年份", "Start year"),
+    "status": ("状态", "Status"),
+    "search": ("搜索", "Search"),
+    "search_placeholder": ("项目名称、内容、编号", "Name, content or code"),
+    "sort": ("排序", "Sort"),
+    "sort_appendix": ("附件顺序", "Appendix order"),
+    "sort_investment_desc": ("总投资从高到低", "Investment, highest first"),
+    "sort_investment_asc": ("总投资从低到高", "Investment, lowest first"),
+    "sort_start_desc": ("开工年份从近到远", "Start year, newest first"),
+    "sort_start_asc": ("开工年份从远到近", "Start year, oldest first"),
+    "sort_code": ("编号", "Code"),
+    "all": ("全部", "All"),
+    "code": ("编号", "Code"),
+    "name": ("项目名称", "Name"),
+    "years": ("建设年限", "Years"),
+    "total_investment": ("总投资", "Total investment"),
+    "latest_report": ("最新进展", "Latest report"),
+    "export_csv": ("导出 CSV", "Export CSV"),
+    "export_xlsx": ("导出 Excel", "Export Excel"),
+    "showing": ("第 {first}–{last} 条，共 {total} 条", "{first}–{last} of {total}"),
+    "no_projects": ("没有符合条件的项目。", "No project matches."),
+    "previous": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "master_data": ("基本信息", "Master data"),
+    "content": ("建设内容及规模", "Content and scale"),
+    "printed_park": ("附件所列园区", "Park as printed"),
+    "timeline": ("进展记录", "Progress timeline"),
+    "investment_chart": ("累计完成投资", "Invested to date"),
+    "plan_line": ("计划总投资", "Planned"),
+    "percent": ("形象进度", "Percent complete"),
+    "note": ("进展情况", "Note"),
+    "issues": ("存在问题", "Blockers"),
+    "reporter": ("填报人", "Reported by"),
+    "review": ("审核", "Review"),
+    "review_submitted": ("待审核", "submitted"),
+    "review_approved": ("已通过", "approved"),
+    "review_returned": ("已退回", "returned"),
+    "review_baseline": ("基线", "baseline"),
+    "revision": ("修订", "revision"),
+    "baseline_note": ("附件 3 所列进展（基线）", "Progress printed in Appendix 3 (baseline)"),
+    "report_progress": ("填报进展", "Report progress"),
+    "report_for": ("填报：{code} {name}", "Report: {code} {name}"),
+    "period_due": ("本期应报：{period}（{due} 前）", "Due this period: {period} (by {due})"),
+    "reported": ("已报", "reported"),
+    "missing": ("未报", "missing"),
+    "late": ("迟报", "late"),
+    "returned": ("被退回", "returned"),
+    "submit": ("提交", "Submit"),
+    "report_saved": (
+        "已保存：{period} 第 {revision} 版。",
+        "Saved: {period}, revision {revision}.",
+    ),
+    "fix_errors": (
+        "请更正以下错误，未保存任何内容。",
+        "Please fix the errors below; nothing was stored.",
+    ),
+    "not_your_park": ("该项目不属于您的园区。", "This project is not in your park."),
+    "template": ("下载填报模板", "Download the template"),
+    "template_help": (
+        "模板已预填本园区项目的最新数据；填好后上传。",
+        "The template is prefilled with your park's latest figures; fill it in and upload it.",
+    ),
+    "period": ("填报期间", "Period"),
+    "upload": ("上传", "Upload"),
+    "upload_file": ("填好的表格（XLSX 或 CSV）", "Filled spreadsheet (XLSX or CSV)"),
+    "dry_run": ("仅检查，不保存", "Check only, store nothing"),
+    "upload_stored": (
+        "已保存 {stored} 条，未变 {unchanged} 条。",
+        "{stored} stored, {unchanged} unchanged.",
+    ),
+    "upload_checked": (
+        "检查通过：将保存 {stored} 条，未变 {unchanged} 条。",
+        "Check passed: {stored} would be stored, {unchanged} unchanged.",
+    ),
+    "upload_failed": ("表格有错误，未保存任何内容。", "The sheet has errors; nothing was stored."),
+    "row": ("行", "Row"),
+    "field": ("字段", "Field"),
+    "message": ("错误", "Error"),
+    "published": ("方案公布", "Published"),
+    "computed": ("项目库计算", "Computed"),
+    "difference": ("差额", "Difference"),
+    "count_short": ("个", "proj."),
+    "differing_cells": ("{n} 个单元格不一致", "{n} cells differ"),
+    "headline": ("总计", "Headline"),
+    "appendix_header": ("附件表头", "Appendix header"),
+    "error": ("出错了", "Something is wrong"),
+    "back": ("返回", "Back"),
+    "language": ("English", "中文"),
+    "figures_latest": ("最新填报", "Latest reports"),
+    "figures_official": ("审核通过", "Approved only"),
+    "figures": ("口径", "Figures"),
+    "no_reports": ("尚无进展记录。", "No progress reported yet."),
+    "due_projects": ("本园区项目", "Your park's projects"),
+    "officer_only": (
+        "此页面供园区联络员使用；规划人员可在“项目”中查看全部项目。",
+        "This page is for park officers; planners see every project under Projects.",
+    ),
+}
+
+STATUS_EN = {
+    ProjectStatus.pre_construction: "pre-construction",
+    ProjectStatus.under_construction: "under construction",
+    ProjectStatus.completed: "completed",
+    ProjectStatus.suspended: "suspended",
+    ProjectStatus.cancelled: "cancelled",
+}
+
+
+def message(lang: Lang, key: str, **values: object) -> str:
+    """The text for `key` in `lang`, with `{placeholders}` filled."""
+    zh, en = MESSAGES[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+def status_name(lang: Lang, status: str) -> str:
+    """A status in the page's language."""
+    value = ProjectStatus(status)
+    return STATUS_NAMES[value] if lang == "zh" else STATUS_EN[value]
+
+
+def number(value: int | float | None) -> str:
+    """Thousands separators; blank for a missing value."""
+    if value is None:
+        return "—"
+    return f"{value:,}"
+
+
+def wan(amount: int | None) -> str:
+    """An amount in 万元, written in 亿元 from one 亿 up, with thousands separators."""
+    # The plan's own units in both languages: converting to CNY would invite misreadings.
+    if amount is None:
+        return "—"
+    if abs(amount) >= WAN_PER_YI:
+        yi = (Decimal(amount) / WAN_PER_YI).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return f"{yi:,} 亿元"
+    return f"{amount:,} 万元"
+
+
+def percent(value: float | None, *, ratio: bool = False) -> str:
+    """A percentage (or a 0–1 ratio as one) with one decimal."""
+    if value is None:
+        return "—"
+    return f"{value * 100 if ratio else value:,.1f}%"
+
+
+def local_time(value: datetime | None) -> str:
+    """A timestamp in China time, to the minute."""
+    if value is None:
+        return ""
+    return value.astimezone(REPORTING_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def today() -> date:
+    """Today in China."""
+    return datetime.now(REPORTING_TZ).date()

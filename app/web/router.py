@@ -1,0 +1,364 @@
+"""Web pages for planners and officers, on the same services as the API."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+
+from app import idempotency
+from app.auth.deps import require_scopes
+from app.auth.policy import ensure_can_report
+from app.auth.scopes import Scope
+from app.auth.tokens import authenticate
+from app.config import get_settings
+from app.db import SessionDep
+from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat, export_response
+from app.idempotency import IdempotentRequest
+from app.problems import AppError, InvalidInput
+from app.progress import service as progress
+from app.projects import service as projects
+from app.projects.schemas import MAX_PAGE, ProjectListQuery
+from app.projects.service import API_PREFIX
+from app.reports import service as reports
+from app.rollups.schemas import Dim
+from app.spreadsheets import service as spreadsheets
+from app.spreadsheets.schemas import PERIOD_PATTERN
+from app.web import i18n, views
+from app.web.pages import PageRoute, language, redirect, render, safe_next
+from app.web.session import (
+    COOKIE_MAX_AGE,
+    LANG_COOKIE,
+    CsrfChecked,
+    MaybeUser,
+    WebUser,
+    set_cookie,
+    sign_in,
+    sign_out,
+)
+
+router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
+root = APIRouter(include_in_schema=False)
+
+ProjectCode = Annotated[str, Path(max_length=16, pattern=r"^[A-Za-z]{3}-\d{1,6}$")]
+Next = Annotated[str, Form(max_length=2000)]
+
+
+@root.get("/", response_model=None)
+def home() -> Response:
+    """People who open the service's address land on the overview."""
+    return redirect("/web/")
+
+
+@router.get("/login", response_model=None)
+def login_page(request: Request, user: MaybeUser, next: str = "/web/") -> Response:
+    """The sign-in form."""
+    return render(request, "login.html", {"next": safe_next(next)}, user=user)
+
+
+@router.post("/login", response_model=None, dependencies=[CsrfChecked])
+def login(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str, Form(max_length=200)] = "",
+    next: Next = "/web/",
+) -> Response:
+    """Check the pasted token and keep it in the cookie."""
+    found = authenticate(session, token.strip()) if token.strip() else None
+    if found is None:
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next), "error": i18n.message(language(request), "token_invalid")},
+            user=None,
+            status_code=401,
+        )
+    response = redirect(safe_next(next))
+    sign_in(response, token.strip())
+    return response
+
+
+@router.post("/logout", response_model=None, dependencies=[CsrfChecked])
+def logout() -> Response:
+    """Forget the token."""
+    response = redirect("/web/login")
+    sign_out(response)
+    return response
+
+
+@router.post("/lang", response_model=None, dependencies=[CsrfChecked])
+def choose_language(lang: Annotated[i18n.Lang, Form()], next: Next = "/web/") -> Response:
+    """Switch the pages between Chinese and English."""
+    response = redirect(safe_next(next))
+    set_cookie(response, LANG_COOKIE, lang, max_age=COOKIE_MAX_AGE)
+    return response
+
+
+@router.get("/", response_model=None)
+def overview_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Headline figures and charts of the filtered portfolio."""
+    filters = views.filters_of(request.query_params)
+    overview = views.overview(session, filters=filters)
+    lang = language(request)
+    charts = {
+        dim.value: [
+            {
+                "label": views.row_label(row, lang),
+                "status": row.status,
+                "project_count": row.project_count,
+                "total_investment_wan": row.total_investment_wan,
+                "invested_to_date_wan": row.invested_to_date_wan,
+                "link": views.web_link(row.projects),
+            }
+            for row in rollup.rows
+        ]
+        for dim, rollup in overview.rollups.items()
+    }
+    return render(
+        request,
+        "overview.html",
+        {
+            "overview": overview,
+            "totals": overview.rollups[Dim.park].totals,
+            "charts": charts,
+            "choices": views.choices(session),
+            "filters": filters,
+        },
+        user=user,
+    )
+
+
+@router.get("/projects", response_model=None)
+def projects_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The filtered, sorted, paged project list."""
+    query = views.list_query(request.query_params)
+    items, total = projects.list_projects(session, query=query)
+    return render(
+        request,
+        "projects.html",
+        {
+            "query": query,
+            "items": items,
+            "total": total,
+            "choices": views.choices(session),
+            "export_query": request.url.query,
+            "page_link": lambda offset: str(
+                request.url.include_query_params(offset=max(offset, 0))
+            ).removeprefix(str(request.base_url).rstrip("/")),
+        },
+        user=user,
+    )
+
+
+@router.get("/exports/projects.{export_format}", response_model=None)
+def export_projects(
+    request: Request, session: SessionDep, _: WebUser, export_format: ExportFormat
+) -> Response:
+    """Every project the list shows under its filters and order, as CSV or XLSX."""
+    query = views.list_query(request.query_params)
+    return export_response(projects.export_table(session, query=query), export_format)
+
+
+@router.get("/projects/{code}", response_model=None)
+def project_page(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    code: ProjectCode,
+    saved: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """Master data, the progress timeline and invested-to-date over time."""
+    project = projects.get_project(session, code=code)
+    public = projects.project_public(session, project=project)
+    history = [
+        progress.to_public(entry, project_code=project.code)
+        for entry in progress.list_history(session, project=project)
+    ]
+    series = [
+        {"as_of": e.as_of.isoformat(), "invested_to_date_wan": e.invested_to_date_wan}
+        for e in reversed(history)
+        if e.invested_to_date_wan is not None
+    ]
+    can_report = views.can_report(user, project)
+    return render(
+        request,
+        "project.html",
+        {
+            "project": public,
+            "history": history,
+            "series": series,
+            "can_report": can_report,
+            "saved": next((e for e in history if e.id == saved), None),
+        },
+        user=user,
+    )
+
+
+@router.get("/projects/{code}/report", response_model=None)
+def report_page(
+    request: Request, session: SessionDep, user: WebUser, code: ProjectCode
+) -> Response:
+    """The report form, prefilled from the project's current figures."""
+    project = projects.get_project(session, code=code)
+    require_scopes(user, [Scope.progress_write])
+    ensure_can_report(user, project)
+    public = projects.project_public(session, project=project)
+    form = views.ReportForm(values=views.prefill(public))
+    return render(
+        request,
+        "report.html",
+        {"project": public, "form": form, "request_key": uuid.uuid4().hex},
+        user=user,
+    )
+
+
+@router.post("/projects/{code}/report", response_model=None, dependencies=[CsrfChecked])
+def submit_report(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    code: ProjectCode,
+    as_of: Annotated[str, Form(max_length=40)] = "",
+    status: Annotated[str, Form(max_length=40)] = "",
+    percent_complete: Annotated[str, Form(max_length=40)] = "",
+    invested_to_date_wan: Annotated[str, Form(max_length=40)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+    issues: Annotated[str, Form(max_length=4000)] = "",
+    request_key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Store the report through the API's rules, or show their messages by the fields."""
+    project = projects.get_project(session, code=code)
+    require_scopes(user, [Scope.progress_write])
+    form = views.ReportForm(
+        values={
+            "as_of": as_of,
+            "status": status,
+            "percent_complete": percent_complete,
+            "invested_to_date_wan": invested_to_date_wan,
+            "note": note,
+            "issues": issues,
+        }
+    )
+    report = views.parse_report(form)
+    if report is not None:
+        # The form's own key: a second click or a reload of the answer stores nothing twice.
+        key = idempotency.parse_key(request_key) if request_key else None
+        path = f"{API_PREFIX}/projects/{project.code}/progress"
+        fingerprinted = (
+            IdempotentRequest(
+                key, idempotency.fingerprint("POST", path, report.model_dump(mode="json"))
+            )
+            if key
+            else None
+        )
+        try:
+            result = progress.create_progress(
+                session, project=project, report=report, principal=user, request=fingerprinted
+            )
+        except InvalidInput as exc:
+            session.rollback()
+            views.add_rule_errors(form, exc)
+        else:
+            return redirect(f"/web/projects/{project.code}?saved={result.entry.id}")
+    public = projects.project_public(session, project=project)
+    return render(
+        request,
+        "report.html",
+        {"project": public, "form": form, "request_key": uuid.uuid4().hex},
+        user=user,
+        status_code=422,
+    )
+
+
+@router.get("/my", response_model=None)
+def officer_page(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    park: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z0-9_-]*$")] = None,
+) -> Response:
+    """A park's projects with what is due this period: the officer's own park."""
+    park_id = views.officer_park(user) or park or None
+    period = views.due_period(i18n.today())
+    due = reports.due_at(period, due_day=get_settings().report_due_day).date()
+    context: dict[str, object] = {"period": period, "due": due, "park_id": park_id}
+    if park_id is not None:
+        query = ProjectListQuery(park=[park_id], limit=MAX_PAGE)
+        items, total = projects.list_projects(session, query=query)
+        context |= {
+            "items": items,
+            "total": total,
+            "compliance": views.park_compliance(session, park_id=park_id, period=period),
+        }
+    context["choices"] = views.choices(session)
+    return render(request, "officer.html", context, user=user)
+
+
+@router.get("/spreadsheet", response_model=None)
+def spreadsheet_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Template download and upload of a filled spreadsheet."""
+    return render(
+        request,
+        "spreadsheet.html",
+        {
+            "choices": views.choices(session),
+            "period": views.due_period(i18n.today()),
+            "park_id": views.officer_park(user),
+        },
+        user=user,
+    )
+
+
+@router.get("/spreadsheet/template", response_model=None)
+def spreadsheet_template(
+    session: SessionDep,
+    user: WebUser,
+    park: Annotated[str, Query(max_length=32, pattern=r"^[a-z0-9_-]+$")],
+    period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
+) -> Response:
+    """The park's XLSX template, as the API's template endpoint gives it."""
+    template = spreadsheets.report_template(
+        session, park_id=park, period=period or None, principal=user
+    )
+    return Response(
+        template.content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": template.content_disposition},
+    )
+
+
+@router.post("/spreadsheet", response_model=None, dependencies=[CsrfChecked])
+def upload_spreadsheet(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    file: Annotated[UploadFile, File()],
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:
+    """Store a filled spreadsheet (all rows or none), or show each row's errors."""
+    require_scopes(user, [Scope.progress_write])
+    context: dict[str, object] = {
+        "choices": views.choices(session),
+        "period": views.due_period(i18n.today()),
+        "park_id": views.officer_park(user),
+        "filename": file.filename,
+    }
+    try:
+        summary = spreadsheets.upload_progress(
+            session, stream=file.file, size=file.size, dry_run=dry_run, principal=user
+        )
+    except AppError as exc:
+        session.rollback()
+        context |= {"failure": exc.detail, "errors": views.row_errors(exc)}
+        return render(request, "spreadsheet.html", context, user=user, status_code=exc.status_code)
+    context["summary"] = summary
+    return render(request, "spreadsheet.html", context, user=user)
+
+
+@router.get("/reconciliation", response_model=None)
+def reconciliation_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Tables 4 and 5 of the plan against the library, cell by cell."""
+    result = reports.reconcile(session, seed_dir=get_settings().seed_dir)
+    columns = views.column_names(session, language(request))
+    return render(
+        request, "reconciliation.html", {"result": result, "column_names": columns}, user=user
+    )

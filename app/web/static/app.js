@@ -1,0 +1,78 @@
+// Charts of the overview and project pages, drawn from the JSON the server put in the page.
+(function () {
+  "use strict";
+  var dataNode = document.getElementById("chart-data");
+  if (!dataNode || typeof echarts === "undefined") return;
+  var data = JSON.parse(dataNode.textContent);
+  var charts = {};
+  window.portfolioCharts = charts;
+  var WAN_PER_YI = 10000;
+
+  function yi(wan) { return Math.round(wan / WAN_PER_YI * 100) / 100; }
+  function grouped(n) { return n.toLocaleString("zh-CN"); }
+
+  function barChart(node, rows, labels) {
+    var chart = echarts.init(node, null, { renderer: "canvas" });
+    chart.setOption({
+      animation: false,
+      tooltip: {
+        trigger: "axis",
+        formatter: function (items) {
+          var row = rows[items[0].dataIndex];
+          return row.label + "<br>" + labels.project_count + ": " + grouped(row.project_count) +
+            "<br>" + labels.planned + ": " + grouped(row.total_investment_wan) + " 万元" +
+            "<br>" + labels.invested + ": " + grouped(row.invested_to_date_wan) + " 万元";
+        }
+      },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
+      xAxis: { type: "category", data: rows.map(function (r) { return r.label; }),
+               axisLabel: { interval: 0, rotate: rows.length > 5 ? 35 : 0, width: 90, overflow: "truncate" } },
+      yAxis: [{ type: "value", name: labels.project_count, minInterval: 1 },
+              { type: "value", name: labels.unit, splitLine: { show: false } }],
+      series: [
+        { name: labels.project_count, type: "bar", data: rows.map(function (r) { return r.project_count; }) },
+        { name: labels.planned + " (" + labels.unit + ")", type: "bar", yAxisIndex: 1,
+          data: rows.map(function (r) { return yi(r.total_investment_wan); }) }
+      ]
+    });
+    chart.on("click", function (params) {
+      var row = rows[params.dataIndex];
+      if (row && row.link) window.location.href = row.link;
+    });
+    return chart;
+  }
+
+  function investmentChart(node, points, planned, labels) {
+    var chart = echarts.init(node, null, { renderer: "canvas" });
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: "axis" },
+      grid: { left: 8, right: 16, bottom: 8, top: 24, containLabel: true },
+      xAxis: { type: "time" },
+      yAxis: { type: "value", name: "万元", max: function (v) { return Math.max(v.max, planned); } },
+      series: [{
+        name: labels.invested, type: "line", step: "end",
+        data: points.map(function (p) { return [p.as_of, p.invested_to_date_wan]; }),
+        markLine: { symbol: "none", data: [{ yAxis: planned, name: labels.planned }],
+                    label: { formatter: labels.planned + " " + grouped(planned) } }
+      }]
+    });
+    return chart;
+  }
+
+  if (data.charts) {
+    document.querySelectorAll("[data-chart]").forEach(function (node) {
+      var key = node.getAttribute("data-chart");
+      charts[key] = barChart(node, data.charts[key], data.labels);
+    });
+  }
+  var investment = document.getElementById("chart-investment");
+  if (investment && data.investment) {
+    charts.investment = investmentChart(investment, data.investment, data.planned, data.labels);
+  }
+  window.addEventListener("resize", function () {
+    Object.keys(charts).forEach(function (key) { charts[key].resize(); });
+  });
+  document.documentElement.setAttribute("data-charts-ready", "true");
+})();

@@ -1,0 +1,260 @@
+"""What each page shows, assembled from the same service functions the API calls."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, get_origin
+
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.datastructures import QueryParams
+
+from app.auth.deps import Principal
+from app.auth.policy import ensure_can_report
+from app.categories.schemas import CategoryPublic
+from app.categories.service import list_categories
+from app.config import get_settings
+from app.models import Project, ProjectStatus, Role
+from app.parks.schemas import ParkPublic
+from app.parks.service import list_parks
+from app.problems import AppError, Forbidden, InvalidInput
+from app.progress.schemas import ProgressCreate
+from app.projects.schemas import ProjectFilters, ProjectListQuery, ProjectPublic
+from app.projects.service import API_PREFIX
+from app.reports import service as reports
+from app.reports.schemas import ComplianceRow
+from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow
+from app.rollups.service import build_rollup
+from app.web.i18n import Lang, message, status_name, today
+
+WEB_PREFIX = "/web"
+OVERVIEW_DIMS = (Dim.park, Dim.category, Dim.start_year, Dim.status)
+_LIST_FIELDS = frozenset(ProjectListQuery.model_fields) - {"format"}
+_FILTER_FIELDS = frozenset(ProjectFilters.model_fields) - {"format"}
+_LIST_VALUED = frozenset(
+    name
+    for name, info in ProjectFilters.model_fields.items()
+    if get_origin(info.annotation) is list
+)
+
+
+def _fields_error(exc: ValidationError) -> InvalidInput:
+    errors = [
+        {"loc": ["query", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors()
+    ]
+    listed = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
+    return InvalidInput(f"Invalid filter: {listed}.", errors=errors)
+
+
+def _params(query: QueryParams, allowed: frozenset[str]) -> dict[str, Any]:
+    # A GET form sends every field, empty ones included: empty means "no filter".
+    params: dict[str, Any] = {}
+    for name, value in query.multi_items():
+        if name in allowed and value.strip():
+            params.setdefault(name, []).append(value.strip())
+    return {name: values if name in _LIST_VALUED else values[-1] for name, values in params.items()}
+
+
+def list_query(query: QueryParams) -> ProjectListQuery:
+    """The project list's query from a page's URL; bad values are a 422."""
+    try:
+        return ProjectListQuery.model_validate(_params(query, _LIST_FIELDS))
+    except ValidationError as exc:
+        raise _fields_error(exc) from exc
+
+
+def filters_of(query: QueryParams) -> ProjectFilters:
+    """The portfolio filters from a page's URL; bad values are a 422."""
+    try:
+        return ProjectFilters.model_validate(_params(query, _FILTER_FIELDS))
+    except ValidationError as exc:
+        raise _fields_error(exc) from exc
+
+
+def web_link(api_link: str) -> str:
+    """The page listing what an API `/projects` link lists."""
+    return WEB_PREFIX + api_link.removeprefix(API_PREFIX)
+
+
+@dataclass
+class Choices:
+    """What the filter forms offer."""
+
+    parks: list[ParkPublic]
+    categories: list[CategoryPublic]
+    statuses: list[ProjectStatus]
+    years: list[int]
+
+
+def choices(session: Session) -> Choices:
+    """Parks, categories, statuses and start years to choose from."""
+    years = build_rollup(session, query=RollupQuery(by=[Dim.start_year]))
+    return Choices(
+        parks=list_parks(session),
+        categories=list_categories(session),
+        statuses=list(ProjectStatus),
+        years=sorted(row.start_year for row in years.rows if row.start_year is not None),
+    )
+
+
+def due_period(day: date) -> str:
+    """The period whose reports are due this month: the month before `day`'s."""
+    year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+    return f"{year:04d}-{month:02d}"
+
+
+@dataclass
+class Overview:
+    """The overview page: one rollup per chart and the headline figures."""
+
+    filters: ProjectFilters
+    rollups: dict[Dim, Rollup]
+    compliance: ComplianceRow
+    period: str
+    due: date
+
+
+def overview(session: Session, *, filters: ProjectFilters) -> Overview:
+    """Rollups by park, category, start year and status under the same filters."""
+    base = filters.model_dump(exclude={"format"})
+    rollups = {
+        dim: build_rollup(session, query=RollupQuery(**base, by=[dim])) for dim in OVERVIEW_DIMS
+    }
+    period = due_period(filters.as_of or today())
+    due_day = get_settings().report_due_day
+    compliance = reports.compliance(
+        session,
+        filters=filters.model_copy(update={"as_of": None}),
+        period=period,
+        due_day=due_day,
+    )
+    return Overview(
+        filters=filters,
+        rollups=rollups,
+        compliance=compliance.totals,
+        period=period,
+        due=reports.due_at(period, due_day=due_day).date(),
+    )
+
+
+@dataclass
+class ReportForm:
+    """A report form's values as typed, and the messages for its fields."""
+
+    values: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str, msg: str) -> None:
+        self.errors.setdefault(name, []).append(msg)
+
+
+REPORT_FIELDS = ("as_of", "status", "percent_complete", "invested_to_date_wan", "note", "issues")
+
+
+def parse_report(form: ReportForm) -> ProgressCreate | None:
+    """Validate a report form with the API's own schema; messages go to their fields."""
+    data = {
+        name: value
+        for name, value in form.values.items()
+        if value.strip() or name in ("note", "issues")
+    }
+    try:
+        return ProgressCreate.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "form"
+            form.add(name, error["msg"])
+        return None
+
+
+def add_rule_errors(form: ReportForm, exc: InvalidInput) -> None:
+    """Put the service's consistency messages next to the fields they name."""
+    for error in exc.errors or []:
+        loc = error.get("loc", [])
+        name = str(loc[-1]) if loc else "form"
+        form.add(name if name in REPORT_FIELDS else "form", error["msg"])
+    if not exc.errors:
+        form.add("form", exc.detail)
+
+
+def officer_park(principal: Principal) -> str | None:
+    """The park an officer reports for; None for everyone else."""
+    return principal.park_id if principal.role is Role.officer else None
+
+
+def park_compliance(session: Session, *, park_id: str, period: str) -> ComplianceRow | None:
+    """Who in a park reported for `period`, who is missing, late or returned."""
+    result = reports.compliance(
+        session,
+        filters=ProjectFilters(park=[park_id]),
+        period=period,
+        due_day=get_settings().report_due_day,
+    )
+    return next((row for row in result.parks if row.park_id == park_id), None)
+
+
+def can_report(principal: Principal, project: Project) -> bool:
+    """Whether the page offers the report form: the API's own rule decides."""
+    try:
+        ensure_can_report(principal, project)
+    except Forbidden:
+        return False
+    return True
+
+
+def prefill(project: ProjectPublic) -> dict[str, str]:
+    """A new report starts from the project's current figures, dated today."""
+    latest = project.latest_progress
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    return {
+        "as_of": today().isoformat(),
+        "status": project.status.value,
+        "percent_complete": text(latest.percent_complete if latest else None),
+        "invested_to_date_wan": text(latest.invested_to_date_wan if latest else None),
+        "note": "",
+        "issues": latest.issues if latest else "",
+    }
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of an uploaded sheet: its row, column and message."""
+
+    row: int | str
+    column: str
+    message: str
+
+
+def row_errors(exc: AppError) -> list[RowError]:
+    """An upload's refusal, one line per offending cell."""
+    found = []
+    for error in exc.errors or []:
+        loc = [*error.get("loc", []), "", "", ""]
+        if loc[0] == "file":
+            found.append(RowError(row=loc[1], column=str(loc[2]), message=error["msg"]))
+        else:
+            found.append(
+                RowError(row="", column=".".join(map(str, loc[1:3])), message=error["msg"])
+            )
+    return found
+
+
+def row_label(row: RollupRow, lang: Lang) -> str:
+    """How a chart names a rollup row."""
+    if row.status is not None:
+        return status_name(lang, row.status)
+    if row.start_year is not None:
+        return str(row.start_year)
+    return row.park_name or row.category_name or ""
+
+
+def column_names(session: Session, lang: Lang) -> dict[str, str]:
+    """Headers for the reconciliation tables' columns (categories, start-year buckets)."""
+    return {
+        "all": message(lang, "headline"),
+        "before_2019": "2019年以前" if lang == "zh" else "before 2019",
+        **{category.id: category.name for category in list_categories(session)},
+    }

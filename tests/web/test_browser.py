@@ -1,0 +1,310 @@
+"""The pages in a real browser (Debian's Chromium driven by Playwright) on a live server."""
+
+import io
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+from sqlmodel import Session, func, select
+
+from app import migrate
+from app.auth.tokens import create_token
+from app.db import build_engine, get_session
+from app.main import create_app
+from app.models import ProgressEntry, Role
+from app.seeding.load import load_seed
+from tests.conftest import SEED_DIR
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None, reason=f"no Chromium at {CHROMIUM} (make test installs it)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Live:
+    """A running service on its own seeded database."""
+
+    def __init__(self, base: str, engine: Engine) -> None:
+        self.base = base
+        self.engine = engine
+
+    def token(self, role: str, park_id: str | None = None) -> str:
+        with Session(self.engine) as session:
+            return create_token(session, name=f"web-{role}", role=Role(role), park_id=park_id)[1]
+
+    def entries(self, code: str) -> int:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count())
+                .select_from(ProgressEntry)
+                .where(ProgressEntry.project.has(code=code))  # type: ignore[attr-defined]
+            ).one()
+
+    def api(self, path: str, token: str) -> Any:
+        response = httpx.get(
+            self.base + path, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def live(make_database: Callable[[], str]) -> Iterator[Live]:
+    url = make_database()
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    with Session(engine) as session:
+        load_seed(session, seed_dir=SEED_DIR)
+
+    def session_per_request() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+
+    app = create_app()
+    app.dependency_overrides[get_session] = session_per_request
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield Live(f"http://127.0.0.1:{port}", engine)
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"script errors on the page: {errors}"
+
+
+def sign_in(page: Any, live: Live, token: str, next_path: str = "/web/") -> None:
+    page.goto(f"{live.base}{next_path}")
+    assert "/web/login" in page.url
+    page.fill("#token", token)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
+
+
+def screenshot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def chart_series(page: Any, key: str) -> dict[str, Any]:
+    page.wait_for_selector("html[data-charts-ready=true]")
+    return page.evaluate(
+        """key => {
+            const option = window.portfolioCharts[key].getOption();
+            return {labels: option.xAxis[0].data, counts: option.series[0].data,
+                    planned: option.series[1].data};
+        }""",
+        key,
+    )
+
+
+def test_sign_in_and_out(page, live):
+    page.goto(f"{live.base}/web/projects")
+    assert "/web/login" in page.url
+    page.fill("#token", "not-a-token")
+    page.click("button[type=submit].primary")
+    assert page.locator(".alert").inner_text() == "令牌无效或已撤销。"
+
+    sign_in(page, live, live.token("planner"), "/web/projects")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "portfolio_token")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.locator("#project-table tbody tr").count() == 50
+
+    page.click("#sign-out")
+    page.wait_for_url(re.compile(r"/web/login$"))
+    assert not [c for c in page.context.cookies() if c["name"] == "portfolio_token"]
+    page.goto(f"{live.base}/web/")
+    assert "/web/login" in page.url
+
+
+def test_overview_charts_show_the_filtered_rollups(page, live):
+    token = live.token("planner")
+    sign_in(page, live, token)
+    page.select_option("select[name=category]", "innovation")
+    page.click("#overview-filters button[type=submit]")
+    page.wait_for_url(re.compile(r"category=innovation"))
+
+    expected = live.api("/api/v1/rollups?by=park&category=innovation", token)
+    by_park = chart_series(page, "park")
+    assert by_park["labels"] == [row["park_name"] for row in expected["rows"]]
+    assert by_park["counts"] == [row["project_count"] for row in expected["rows"]]
+    assert by_park["planned"] == [
+        round(row["total_investment_wan"] / 10_000, 2) for row in expected["rows"]
+    ]
+    by_year = live.api("/api/v1/rollups?by=start_year&category=innovation", token)
+    assert chart_series(page, "start_year")["counts"] == [r["project_count"] for r in by_year["rows"]]
+    headline = page.locator("[data-figure=project_count]").inner_text()
+    assert headline == f"{expected['totals']['project_count']:,}"
+    screenshot(page, "overview")
+
+
+def test_clicking_a_bar_lists_its_projects(page, live):
+    token = live.token("planner")
+    sign_in(page, live, token, "/web/?category=innovation")
+    series = chart_series(page, "park")
+    index = series["counts"].index(max(series["counts"]))
+    park = live.api("/api/v1/rollups?by=park&category=innovation", token)["rows"][index]
+    # Click the middle of that bar, where ECharts laid it out.
+    bar = page.evaluate(
+        """index => window.portfolioCharts.park.getModel().getSeriesByIndex(0)
+                     .getData().getItemLayout(index)""",
+        index,
+    )
+    box = page.locator("#chart-park").bounding_box()
+    page.mouse.click(box["x"] + bar["x"] + bar["width"] / 2, box["y"] + bar["y"] + bar["height"] / 2)
+    page.wait_for_url(re.compile(r"/web/projects\?"))
+    assert f"park={park['park_id']}" in page.url and "category=innovation" in page.url
+    rows = page.locator("#project-table tbody tr")
+    assert rows.count() == min(park["project_count"], 50)
+    listed = live.api(f"/api/v1/projects?park={park['park_id']}&category=innovation", token)
+    assert page.locator("#showing").inner_text().endswith(f"{listed['total']} 条")
+    assert rows.first.get_attribute("data-code") == listed["items"][0]["code"]
+
+
+def test_officer_reports_through_the_form(page, live):
+    token = live.token("officer", "gaoxin")
+    sign_in(page, live, token, "/web/my")
+    assert page.locator("#due-table tr[data-code=INF-005]").count() == 1
+    page.click("#due-table tr[data-code=INF-005] a[href$='/report']")
+    page.wait_for_url(re.compile(r"/web/projects/INF-005/report$"))
+    screenshot(page, "officer-form")
+    before = live.entries("INF-005")
+
+    page.fill("#as_of", "2026-10-31")
+    page.select_option("#status", "under_construction")
+    page.fill("#percent_complete", "65")
+    page.fill("#invested_to_date_wan", "143000")
+    page.fill("#note", "主体结构封顶，进入设备安装阶段。")
+    page.fill("#issues", "部分进口设备到货延迟。")
+    page.click("#submit-report")
+    page.wait_for_url(re.compile(r"/web/projects/INF-005\?saved=\d+$"))
+
+    assert live.entries("INF-005") == before + 1
+    assert "2026-10" in page.locator("#saved").inner_text()
+    newest = page.locator("#timeline li").first
+    assert "主体结构封顶，进入设备安装阶段。" in newest.inner_text()
+    assert "部分进口设备到货延迟。" in newest.inner_text()
+    assert "待审核" in newest.inner_text()
+    page.wait_for_selector("html[data-charts-ready=true]")
+    points = page.evaluate("window.portfolioCharts.investment.getOption().series[0].data")
+    assert ["2026-10-31", 143000] in points
+    screenshot(page, "project")
+
+    # Another park's project: no form, and the form's address is refused.
+    page.goto(f"{live.base}/web/projects/INF-015")
+    assert page.locator("#report-link").count() == 0
+    response = page.goto(f"{live.base}/web/projects/INF-015/report")
+    assert response.status == 403
+    assert "lvshun" in page.locator("#problem").inner_text()
+
+
+def test_a_bad_value_shows_the_rule_and_stores_nothing(page, live):
+    sign_in(page, live, live.token("officer", "gaoxin"), "/web/projects/INF-006/report")
+    before = live.entries("INF-006")
+    page.fill("#as_of", "2026-10-31")
+    page.select_option("#status", "completed")
+    page.fill("#percent_complete", "90")
+    page.click("#submit-report")
+    page.wait_for_selector("#form-errors")
+    assert "100" in page.locator("#error-percent_complete").inner_text()
+    assert page.input_value("#percent_complete") == "90"
+    page.fill("#percent_complete", "abc")
+    page.click("#submit-report")
+    page.wait_for_selector("#error-percent_complete")
+    assert "integer" in page.locator("#error-percent_complete").inner_text()
+    assert live.entries("INF-006") == before
+
+
+def test_a_spreadsheet_with_one_bad_row_shows_that_row(page, live, tmp_path):
+    token = live.token("officer", "gaoxin")
+    sign_in(page, live, token, "/web/spreadsheet")
+    with page.expect_download() as download:
+        page.click("#download-template")
+    path = tmp_path / "template.xlsx"
+    download.value.save_as(path)
+
+    workbook = load_workbook(path)
+    sheet = workbook["月度进展"]
+    header = [cell.value for cell in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2))
+    # One bad row: completed, yet only half done.
+    rows[0][header.index("项目状态")].value = "竣工"
+    rows[0][header.index("完成百分比（%）")].value = 50
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    (tmp_path / "filled.xlsx").write_bytes(buffer.getvalue())
+    before = {code: live.entries(code) for code in ("INF-001", "INF-002", "INF-003")}
+
+    page.set_input_files("#file", str(tmp_path / "filled.xlsx"))
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-errors")
+    errors = page.locator("#upload-errors tbody tr")
+    assert errors.count() >= 1
+    assert errors.first.locator("td").first.inner_text() == "2"
+    assert "100" in errors.first.inner_text()
+    assert {code: live.entries(code) for code in before} == before
+
+
+def test_phone_sized_screen_and_english(browser, live):
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live, live.token("planner"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the overview scrolls sideways on a phone"
+    page.click("#switch-language")
+    page.wait_for_selector("html[lang=en]")
+    assert page.locator("header nav a").first.inner_text() == "Overview"
+    context.close()
