@@ -27,6 +27,7 @@ typecheck: $(STAMP)
 
 # The suite runs on SQLite, then on PostgreSQL when TEST_DATABASE_URL names a server.
 test: lint typecheck
+	scripts/ensure-chromium
 	env -u TEST_DATABASE_URL $(BIN)/pytest --cov --cov-report=
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest --cov --cov-append --cov-report=; fi
 	$(BIN)/coverage report --fail-under=85

@@ -1,0 +1,336 @@
+"""The pages' rules without a browser: sign-in, CSRF, roles, exports, formats, errors."""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import func, select
+
+from app.auth.tokens import create_token, revoke_token
+from app.models import ProgressEntry, Role
+from app.web import i18n
+from app.web.views import due_period
+from tests.web.conftest import csrf_of
+
+
+def entries(session, code: str) -> int:
+    return session.exec(
+        select(func.count()).select_from(ProgressEntry).where(ProgressEntry.project.has(code=code))  # type: ignore[attr-defined]
+    ).one()
+
+
+def report_form(client, code: str) -> dict[str, str]:
+    page = client.get(f"/web/projects/{code}/report")
+    assert page.status_code == 200, page.text
+    key = re.search(r'name="request_key" value="([^"]+)"', page.text)
+    assert key
+    return {"csrf": csrf_of(page.text), "request_key": key.group(1)}
+
+
+@pytest.mark.parametrize(
+    "path", ["/web/", "/web/projects?park=gaoxin", "/web/projects/INF-001", "/web/my"]
+)
+def test_pages_need_sign_in(client, path):
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/web/login?next=%2Fweb%2F")
+
+
+def test_the_root_leads_to_the_overview(client):
+    assert client.get("/", follow_redirects=False).headers["location"] == "/web/"
+
+
+def test_sign_in_sets_an_httponly_strict_cookie_and_returns_to_the_page(client, token_for):
+    page = client.get("/web/login?next=/web/projects%3Fpark%3Dgaoxin")
+    assert 'value="/web/projects?park=gaoxin"' in page.text
+    response = client.post(
+        "/web/login",
+        data={"token": token_for("planner"), "csrf": csrf_of(page.text), "next": "/web/projects"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/web/projects"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "path=/" in cookie
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/api/v1/parks"])
+def test_sign_in_never_sends_the_browser_elsewhere(client, token_for, target):
+    page = client.get("/web/login")
+    response = client.post(
+        "/web/login",
+        data={"token": token_for("planner"), "csrf": csrf_of(page.text), "next": target},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/web/"
+
+
+def test_a_wrong_token_is_refused_and_no_cookie_is_set(client):
+    page = client.get("/web/login")
+    response = client.post("/web/login", data={"token": "nope", "csrf": csrf_of(page.text)})
+    assert response.status_code == 401
+    assert "令牌无效或已撤销" in response.text
+    assert "portfolio_token" not in client.cookies
+
+
+def test_forms_without_the_csrf_token_are_refused(client, token_for, session):
+    client.get("/web/login")
+    response = client.post("/web/login", data={"token": token_for("planner"), "csrf": "forged"})
+    assert response.status_code == 403
+    assert "portfolio_token" not in client.cookies
+
+
+def test_a_report_with_a_forged_csrf_token_stores_nothing(sign_in, session):
+    client = sign_in("officer", "gaoxin")
+    form = report_form(client, "INF-005")
+    before = entries(session, "INF-005")
+    response = client.post(
+        "/web/projects/INF-005/report",
+        data={**form, "csrf": "x" * 43, "as_of": "2026-10-31", "status": "under_construction"},
+    )
+    assert response.status_code == 403
+    assert entries(session, "INF-005") == before
+
+
+def test_a_revoked_token_signs_the_browser_out(sign_in, session):
+    client = sign_in("planner")
+    assert client.get("/web/", follow_redirects=False).status_code == 200
+    secret = client.cookies["portfolio_token"]
+    from app.auth.tokens import authenticate
+
+    token = authenticate(session, secret)
+    assert token is not None
+    assert token.id is not None
+    revoke_token(session, token_id=token.id, at=datetime.now(UTC))
+    assert client.get("/web/", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_forgets_the_token(sign_in):
+    client = sign_in("planner")
+    page = client.get("/web/")
+    response = client.post("/web/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert "portfolio_token" not in client.cookies
+    assert client.get("/web/", follow_redirects=False).status_code == 303
+
+
+def test_pages_are_not_cached_and_load_nothing_from_elsewhere(sign_in):
+    client = sign_in("planner")
+    response = client.get("/web/")
+    assert response.headers["cache-control"] == "no-store"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["content-language"] == "zh-CN"
+    assert not re.search(r'(src|href)="(https?:)?//', response.text)
+    script = client.get("/static/vendor/echarts-6.1.0/echarts.min.js")
+    assert script.status_code == 200
+    assert len(script.content) > 500_000
+
+
+def test_a_report_through_the_form_is_stored_once(sign_in, session):
+    client = sign_in("officer", "gaoxin")
+    form = report_form(client, "INF-005")
+    before = entries(session, "INF-005")
+    data = {
+        **form,
+        "as_of": "2026-10-31",
+        "status": "under_construction",
+        "percent_complete": "65",
+        "invested_to_date_wan": "143000",
+        "note": "主体结构封顶",
+        "issues": "",
+    }
+    first = client.post("/web/projects/INF-005/report", data=data, follow_redirects=False)
+    assert first.status_code == 303
+    # The same form sent again (a double click, a reload): the same entry, nothing new.
+    again = client.post("/web/projects/INF-005/report", data=data, follow_redirects=False)
+    assert again.headers["location"] == first.headers["location"]
+    assert entries(session, "INF-005") == before + 1
+    page = client.get(first.headers["location"])
+    assert "主体结构封顶" in page.text
+    assert 'id="saved"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("percent_complete", "101", "less than or equal to 100"),
+        ("invested_to_date_wan", "-5", "greater than or equal to 0"),
+        ("as_of", "2999-01-01", "in the future"),
+        ("status", "finished", "Input should be"),
+    ],
+)
+def test_bad_values_come_back_beside_their_fields(sign_in, session, field, value, message):
+    client = sign_in("officer", "gaoxin")
+    form = report_form(client, "INF-005")
+    before = entries(session, "INF-005")
+    data = {**form, "as_of": "2026-10-31", "status": "under_construction", field: value}
+    response = client.post("/web/projects/INF-005/report", data=data)
+    assert response.status_code == 422
+    error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', response.text)
+    assert error
+    assert message in error.group(1)
+    assert f'value="{value}"' in response.text or f">{value}<" in response.text or field == "status"
+    assert entries(session, "INF-005") == before
+
+
+def test_the_form_is_only_for_reporters_of_the_park(sign_in):
+    officer = sign_in("officer", "gaoxin")
+    assert officer.get("/web/projects/INF-015/report").status_code == 403
+    assert 'id="report-link"' not in officer.get("/web/projects/INF-015").text
+    assert 'id="report-link"' in officer.get("/web/projects/INF-005").text
+
+
+def test_planners_read_but_do_not_report(sign_in, session):
+    planner = sign_in("planner")
+    assert planner.get("/web/projects/INF-005/report").status_code == 403
+    page = planner.get("/web/spreadsheet")
+    response = planner.post(
+        "/web/spreadsheet",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("x.csv", "项目编号\n".encode(), "text/csv")},
+    )
+    assert response.status_code == 403
+
+
+def test_officers_get_only_their_own_template(sign_in):
+    officer = sign_in("officer", "gaoxin")
+    own = officer.get("/web/spreadsheet/template?park=gaoxin&period=2026-10")
+    assert own.status_code == 200
+    assert load_workbook(io.BytesIO(own.content))["月度进展"]["A2"].value.startswith("INF-")
+    assert officer.get("/web/spreadsheet/template?park=lvshun").status_code == 403
+
+
+def test_the_officer_page_lists_the_park_and_what_is_due(sign_in, client):
+    officer = sign_in("officer", "gaoxin")
+    page = officer.get("/web/my")
+    period = due_period(i18n.today())
+    assert period in page.text
+    codes = re.findall(r'<tr data-code="([A-Z]+-\d+)"', page.text)
+    listed = client.get(
+        "/api/v1/projects?park=gaoxin&limit=500",
+        headers={"Authorization": f"Bearer {officer.cookies['portfolio_token']}"},
+    ).json()
+    assert codes == [p["code"] for p in listed["items"]]
+
+
+def test_exports_carry_exactly_the_listed_filters(sign_in, client):
+    browser = sign_in("planner")
+    query = "park=gaoxin&category=infrastructure&sort=-total_investment_wan"
+    page = browser.get(f"/web/projects?{query}")
+    assert f'href="/web/exports/projects.csv?{query.replace("&", "&amp;")}"' in page.text
+    shown = re.findall(r'<tr data-code="([A-Z]+-\d+)"', page.text)
+
+    exported = browser.get(f"/web/exports/projects.csv?{query}")
+    assert exported.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    codes = [row[0] for row in rows[1:] if re.fullmatch(r"[A-Z]{3}-\d+", row[0])]
+    assert codes == shown
+    assert any("大连高新技术产业园区" in cell for row in rows for cell in row)
+
+    xlsx = browser.get(f"/web/exports/projects.xlsx?{query}")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    xlsx_codes = [
+        row[0]
+        for row in sheet.iter_rows(values_only=True)
+        if isinstance(row[0], str) and re.fullmatch(r"[A-Z]{3}-\d+", row[0])
+    ]
+    assert xlsx_codes == shown
+
+
+def test_the_list_pages_through_every_match(sign_in):
+    browser = sign_in("planner")
+    first = browser.get("/web/projects?limit=50")
+    assert "第 1–50 条，共 178 条" in first.text
+    next_link = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert next_link
+    last = browser.get(next_link.group(1).replace("&amp;", "&").replace("offset=50", "offset=150"))
+    assert "第 151–178 条，共 178 条" in last.text
+    assert 'rel="next"' not in last.text
+
+
+def test_search_finds_chinese_text(sign_in):
+    page = sign_in("planner").get("/web/projects", params={"q": "轴承"})
+    assert "共 7 条" in page.text
+    assert "中国轴承服务平台项目" in page.text
+
+
+def test_the_overview_counts_the_filtered_portfolio(sign_in, client):
+    browser = sign_in("planner")
+    page = browser.get("/web/?park=gaoxin&as_of=2026-10-31")
+    api = client.get(
+        "/api/v1/rollups?by=park&park=gaoxin&as_of=2026-10-31",
+        headers={"Authorization": f"Bearer {browser.cookies['portfolio_token']}"},
+    ).json()
+    count = re.search(r'data-figure="project_count">([^<]+)<', page.text)
+    assert count
+    assert count.group(1) == f"{api['totals']['project_count']:,}"
+    planned = re.search(r'data-figure="total_investment_wan"[^>]*>([^<]+)<', page.text)
+    assert planned
+    assert planned.group(1) == i18n.wan(api["totals"]["total_investment_wan"])
+    assert 'value="2026-10-31"' in page.text
+
+
+def test_a_bad_filter_is_a_page_not_a_crash(sign_in):
+    browser = sign_in("planner")
+    response = browser.get("/web/projects?start_year=abc")
+    assert response.status_code == 422
+    assert "start_year" in response.text
+    assert "text/html" in response.headers["content-type"]
+    assert browser.get("/web/projects/ZZZ-999").status_code == 404
+
+
+def test_english_is_one_click_away(sign_in):
+    browser = sign_in("planner")
+    page = browser.get("/web/projects")
+    response = browser.post(
+        "/web/lang",
+        data={"csrf": csrf_of(page.text), "lang": "en", "next": "/web/projects"},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/web/projects"
+    english = browser.get("/web/projects")
+    assert english.headers["content-language"] == "en"
+    assert "Export CSV" in english.text
+    assert '<html lang="en">' in english.text
+
+
+def test_the_reconciliation_page_highlights_every_difference(sign_in, client):
+    browser = sign_in("planner")
+    page = browser.get("/web/reconciliation")
+    api = client.get(
+        "/api/v1/reports/reconciliation",
+        headers={"Authorization": f"Bearer {browser.cookies['portfolio_token']}"},
+    ).json()
+    differing = api["table4"]["differing_cells"] + api["table5"]["differing_cells"]
+    # Each differing cell shows published, computed and difference, all highlighted.
+    assert page.text.count('<td class="differs">') == 3 * differing
+    assert "长兴岛" in page.text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (6300, "6,300 万元"),
+        (9999, "9,999 万元"),
+        (10_000, "1.00 亿元"),
+        (21_124_119, "2,112.41 亿元"),
+        (None, "—"),
+    ],
+)
+def test_amounts_read_in_wan_or_yi(amount, text):
+    assert i18n.wan(amount) == text
+
+
+def test_an_admin_may_open_any_park(sign_in, session):
+    admin = sign_in("admin")
+    page = admin.get("/web/my?park=lvshun")
+    assert "INF-015" in page.text
+    _, secret = create_token(session, name="other", role=Role.officer, park_id="lvshun")
+    assert secret
