@@ -110,6 +110,7 @@ def browser() -> Iterator[Any]:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                "--lang=zh-CN",
             ],
         )
         yield browser
@@ -246,8 +247,9 @@ def test_officer_reports_through_the_form(page, live):
     assert "部分进口设备到货延迟。" in newest.inner_text()
     assert "待审核" in newest.inner_text()
     page.wait_for_selector("html[data-charts-ready=true]")
-    points = page.evaluate("window.portfolioCharts.investment.getOption().series[0].data")
-    assert ["2026-10-31", 143000] in points
+    option = page.evaluate("window.portfolioCharts.investment.getOption()")
+    assert option["xAxis"][0]["data"][-1] == "2026-10-31"
+    assert option["series"][0]["data"][-1] == 143000
     screenshot(page, "project")
 
     # Another park's project: no form, and the form's address is refused.

@@ -48,14 +48,15 @@
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis" },
-      grid: { left: 8, right: 16, bottom: 8, top: 24, containLabel: true },
-      xAxis: { type: "time" },
+      grid: { left: 8, right: 16, bottom: 8, top: 40, containLabel: true },
+      // One point per report date: a time axis would stretch a single report over hours.
+      xAxis: { type: "category", boundaryGap: true, data: points.map(function (p) { return p.as_of; }) },
       yAxis: { type: "value", name: "万元", max: function (v) { return Math.max(v.max, planned); } },
       series: [{
-        name: labels.invested, type: "line", step: "end",
-        data: points.map(function (p) { return [p.as_of, p.invested_to_date_wan]; }),
+        name: labels.invested, type: "line", symbolSize: 8,
+        data: points.map(function (p) { return p.invested_to_date_wan; }),
         markLine: { symbol: "none", data: [{ yAxis: planned, name: labels.planned }],
-                    label: { formatter: labels.planned + " " + grouped(planned) } }
+                    label: { position: "insideEndTop", formatter: labels.planned + " " + grouped(planned) + " 万元" } }
       }]
     });
     return chart;
