@@ -149,6 +149,17 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
     return items, total
 
 
+def start_years(session: Session) -> list[int]:
+    """The start years the library's active projects have, ascending."""
+    query = (
+        sa.select(col(Project.start_year))
+        .where(col(Project.archived_at).is_(None))
+        .distinct()
+        .order_by(col(Project.start_year))
+    )
+    return list(session.execute(query).scalars())
+
+
 def get_project(session: Session, *, code: str) -> Project:
     """Load a project by code (case-insensitive) or raise NotFound."""
     project = session.exec(select(Project).where(Project.code == code.upper())).first()

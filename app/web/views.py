@@ -19,7 +19,7 @@ from app.parks.service import list_parks
 from app.problems import AppError, Forbidden, InvalidInput
 from app.progress.schemas import ProgressCreate
 from app.projects.schemas import ProjectFilters, ProjectListQuery, ProjectPublic
-from app.projects.service import API_PREFIX
+from app.projects.service import API_PREFIX, start_years
 from app.reports import service as reports
 from app.reports.schemas import ComplianceRow
 from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow
@@ -88,12 +88,11 @@ class Choices:
 
 def choices(session: Session) -> Choices:
     """Parks, categories, statuses and start years to choose from."""
-    years = build_rollup(session, query=RollupQuery(by=[Dim.start_year]))
     return Choices(
         parks=list_parks(session),
         categories=list_categories(session),
         statuses=list(ProjectStatus),
-        years=sorted(row.start_year for row in years.rows if row.start_year is not None),
+        years=start_years(session),
     )
 
 

@@ -176,6 +176,8 @@ def test_sign_in_and_out(page, live):
 def test_overview_charts_show_the_filtered_rollups(page, live):
     token = live.token("planner")
     sign_in(page, live, token)
+    page.wait_for_selector("html[data-charts-ready=true]")
+    screenshot(page, "overview")
     page.select_option("select[name=category]", "innovation")
     page.click("#overview-filters button[type=submit]")
     page.wait_for_url(re.compile(r"category=innovation"))
@@ -193,7 +195,7 @@ def test_overview_charts_show_the_filtered_rollups(page, live):
     ]
     headline = page.locator("[data-figure=project_count]").inner_text()
     assert headline == f"{expected['totals']['project_count']:,}"
-    screenshot(page, "overview")
+    screenshot(page, "overview-filtered")
 
 
 def test_clicking_a_bar_lists_its_projects(page, live):
