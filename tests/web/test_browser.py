@@ -313,8 +313,11 @@ def test_phone_sized_screen_and_english(browser, live):
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
     sign_in(page, live, live.token("planner"))
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], "the overview scrolls sideways on a phone"
+    for path in ("/web/", "/web/projects", "/web/projects/INF-005", "/web/reconciliation"):
+        page.goto(live.base + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} scrolls sideways on a phone"
+    page.goto(live.base + "/web/")
     page.click("#switch-language")
     page.wait_for_selector("html[lang=en]")
     assert page.locator("header nav a").first.inner_text() == "Overview"
