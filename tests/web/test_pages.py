@@ -334,3 +334,57 @@ def test_an_admin_may_open_any_park(sign_in, session):
     assert "INF-015" in page.text
     _, secret = create_token(session, name="other", role=Role.officer, park_id="lvshun")
     assert secret
+
+
+def test_a_filled_template_uploads_and_a_dry_run_stores_nothing(sign_in, session):
+    officer = sign_in("officer", "gaoxin")
+    template = officer.get("/web/spreadsheet/template?park=gaoxin&period=2026-10")
+    book = load_workbook(io.BytesIO(template.content))
+    sheet = book["月度进展"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(sheet.iter_rows(min_row=2, max_row=2))
+    code = row[header.index("项目编号")].value
+    row[header.index("报告日期")].value = "2026-10-31"
+    row[header.index("项目状态")].value = "在建"
+    row[header.index("完成百分比（%）")].value = 40
+    row[header.index("形象进度")].value = "完成桩基施工"
+    filled = io.BytesIO()
+    book.save(filled)
+    before = entries(session, code)
+
+    def upload(dry_run: bool) -> str:
+        page = officer.get("/web/spreadsheet")
+        data = {"csrf": csrf_of(page.text), **({"dry_run": "true"} if dry_run else {})}
+        response = officer.post(
+            "/web/spreadsheet",
+            data=data,
+            files={"file": ("filled.xlsx", filled.getvalue(), "application/octet-stream")},
+        )
+        assert response.status_code == 200, response.text
+        result = re.search(r'id="upload-result">([^<]+)<', response.text)
+        assert result
+        return result.group(1)
+
+    assert upload(dry_run=True).startswith("检查通过：将保存")
+    assert entries(session, code) == before
+    assert upload(dry_run=False).startswith("已保存")
+    assert entries(session, code) == before + 1
+
+
+def test_a_file_that_is_no_spreadsheet_is_explained(sign_in):
+    officer = sign_in("officer", "gaoxin")
+    page = officer.get("/web/spreadsheet")
+    response = officer.post(
+        "/web/spreadsheet",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("notes.txt", b"\x00\x01binary", "application/octet-stream")},
+    )
+    assert 400 <= response.status_code < 500
+    assert 'id="upload-failure"' in response.text
+
+
+@pytest.mark.parametrize("path", ["/web/?as_of=yesterday", "/web/projects/not-a-code"])
+def test_malformed_addresses_are_explained(sign_in, path):
+    response = sign_in("planner").get(path)
+    assert response.status_code == 422
+    assert 'id="problem"' in response.text
