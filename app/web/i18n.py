@@ -99,6 +99,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review_returned": ("已退回", "returned"),
     "review_baseline": ("基线", "baseline"),
     "revision": ("修订", "revision"),
+    "review_comment": ("审核意见（退回时必填）", "Comment (required to return)"),
+    "approve": ("通过", "Approve"),
+    "return": ("退回", "Return"),
+    "review_done": (
+        "{period} 第 {revision} 版：{state}。",
+        "{period}, revision {revision}: {state}.",
+    ),
     "baseline_note": ("附件 3 所列进展（基线）", "Progress printed in Appendix 3 (baseline)"),
     "report_progress": ("填报进展", "Report progress"),
     "report_for": ("填报：{code} {name}", "Report: {code} {name}"),

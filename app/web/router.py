@@ -1,12 +1,14 @@
 """Web pages for planners and officers, on the same services as the API."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from pydantic import ValidationError
+from sqlmodel import Session
 
 from app import idempotency
-from app.auth.deps import require_scopes
+from app.auth.deps import Principal, require_scopes
 from app.auth.policy import ensure_can_report
 from app.auth.scopes import Scope
 from app.auth.tokens import authenticate
@@ -14,8 +16,10 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat, export_response
 from app.idempotency import IdempotentRequest
-from app.problems import AppError, InvalidInput
+from app.models import Project, ReviewState
+from app.problems import AppError, Conflict, InvalidInput, NotFound
 from app.progress import service as progress
+from app.progress.schemas import ApproveRequest, ReturnRequest
 from app.projects import service as projects
 from app.projects.schemas import MAX_PAGE, ProjectListQuery
 from app.projects.service import API_PREFIX
@@ -165,9 +169,24 @@ def project_page(
     user: WebUser,
     code: ProjectCode,
     saved: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    reviewed: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     """Master data, the progress timeline and invested-to-date over time."""
     project = projects.get_project(session, code=code)
+    return _project_page(request, session, user, project, saved=saved, reviewed=reviewed)
+
+
+def _project_page(
+    request: Request,
+    session: Session,
+    user: Principal,
+    project: Project,
+    *,
+    saved: int | None = None,
+    reviewed: int | None = None,
+    review_error: tuple[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     public = projects.project_public(session, project=project)
     history = [
         progress.to_public(entry, project_code=project.code)
@@ -178,7 +197,6 @@ def project_page(
         for e in reversed(history)
         if e.invested_to_date_wan is not None
     ]
-    can_report = views.can_report(user, project)
     return render(
         request,
         "project.html",
@@ -186,11 +204,62 @@ def project_page(
             "project": public,
             "history": history,
             "series": series,
-            "can_report": can_report,
+            "can_report": views.can_report(user, project),
+            "can_review": Scope.review in user.scopes,
             "saved": next((e for e in history if e.id == saved), None),
+            "reviewed": next((e for e in history if e.id == reviewed), None),
+            "review_error": review_error,
         },
         user=user,
+        status_code=status_code,
     )
+
+
+@router.post(
+    "/projects/{code}/progress/{entry_id}/review",
+    response_model=None,
+    dependencies=[CsrfChecked],
+)
+def review_report(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    code: ProjectCode,
+    entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    decision: Annotated[Literal["approve", "return"], Form()],
+    comment: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Approve a submitted report, or return it with a comment, as the API's review does."""
+    project = projects.get_project(session, code=code)
+    require_scopes(user, [Scope.review])
+    try:
+        body = (ApproveRequest if decision == "approve" else ReturnRequest).model_validate(
+            {"comment": comment.strip()}
+        )
+        progress.review_entry(
+            session,
+            project=project,
+            entry_id=entry_id,
+            principal=user,
+            decision=ReviewState.approved if decision == "approve" else ReviewState.returned,
+            comment=body.comment,
+        )
+    except ValidationError as exc:
+        message = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        return _project_page(
+            request, session, user, project, review_error=(entry_id, message), status_code=422
+        )
+    except (Conflict, NotFound) as exc:
+        session.rollback()
+        return _project_page(
+            request,
+            session,
+            user,
+            project,
+            review_error=(entry_id, exc.detail),
+            status_code=exc.status_code,
+        )
+    return redirect(f"/web/projects/{project.code}?reviewed={entry_id}")
 
 
 @router.get("/projects/{code}/report", response_model=None)

@@ -388,3 +388,59 @@ def test_malformed_addresses_are_explained(sign_in, path):
     response = sign_in("planner").get(path)
     assert response.status_code == 422
     assert 'id="problem"' in response.text
+
+
+def filed_report(client_for, code: str = "INF-005") -> int:
+    officer = client_for("officer", "gaoxin")
+    form = report_form(officer, code)
+    response = officer.post(
+        f"/web/projects/{code}/report",
+        data={**form, "as_of": "2026-10-31", "status": "under_construction", "note": "桩基"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    return int(response.headers["location"].rsplit("=", 1)[1])
+
+
+def test_planners_approve_and_return_from_the_project_page(sign_in, session):
+    entry_id = filed_report(sign_in)
+    planner = sign_in("planner")
+    page = planner.get("/web/projects/INF-005")
+    action = f"/web/projects/INF-005/progress/{entry_id}/review"
+    assert f'action="{action}"' in page.text
+
+    # Returning needs a comment; the page says so and nothing changes.
+    refused = planner.post(action, data={"csrf": csrf_of(page.text), "decision": "return"})
+    assert refused.status_code == 422
+    assert 'id="review-error"' in refused.text
+    assert session.get(ProgressEntry, entry_id).review_state == "submitted"
+
+    done = planner.post(
+        action,
+        data={"csrf": csrf_of(page.text), "decision": "approve", "comment": "核实无误"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    session.expire_all()
+    assert session.get(ProgressEntry, entry_id).review_state == "approved"
+    shown = planner.get(done.headers["location"])
+    assert "已通过" in shown.text
+    assert f'action="{action}"' not in shown.text
+
+    again = planner.post(
+        action, data={"csrf": csrf_of(page.text), "decision": "return", "comment": "x"}
+    )
+    assert again.status_code == 409
+    assert "already" in again.text
+
+
+def test_officers_cannot_review(sign_in):
+    entry_id = filed_report(sign_in)
+    officer = sign_in("officer", "gaoxin")
+    page = officer.get("/web/projects/INF-005")
+    assert "/review" not in page.text
+    response = officer.post(
+        f"/web/projects/INF-005/progress/{entry_id}/review",
+        data={"csrf": csrf_of(page.text), "decision": "approve"},
+    )
+    assert response.status_code == 403
