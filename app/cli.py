@@ -1,6 +1,9 @@
 """The `portfolio` command: migrations, seeding, tokens and the HTTP server."""
 
 import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +23,7 @@ from app.auth.scopes import ROLE_DESCRIPTIONS
 from app.auth.tokens import authenticate, create_token, list_tokens, revoke_token
 from app.config import get_settings
 from app.db import get_engine
+from app.logs import configure_logging
 from app.models import Role
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
@@ -105,15 +109,36 @@ def serve(
 ) -> None:
     """Run the HTTP service."""
     settings = get_settings()
+    configure_logging(level=settings.log_level, console=settings.console_logs)
+    worker_count = workers or settings.workers
+    if worker_count > 1:
+        _prepare_multiprocess_metrics(settings.prometheus_multiproc_dir)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=worker_count,
         log_level=settings.log_level,
+        # Logging is configured by the app (app.logs), in this process and in each worker.
+        log_config=None,
+        access_log=False,
         proxy_headers=True,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+def _prepare_multiprocess_metrics(configured: Path | None) -> None:
+    # Workers are separate processes; prometheus_client sums their samples through files in
+    # one folder, named before any worker starts. Files of an earlier run would be counted
+    # again, so the folder is emptied first.
+    folder = configured or Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or "")
+    if not str(folder) or str(folder) == ".":
+        folder = Path(tempfile.mkdtemp(prefix="portfolio-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 @token_cli.command("create")

@@ -13,6 +13,8 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.logs import current_request_id
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,11 @@ class Problem(BaseModel):
     instance: str | None = Field(default=None, examples=["/api/v1/projects/INF-999"])
     errors: list[FieldError] | None = Field(
         default=None, description="For validation problems: each offending field."
+    )
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id, as in its X-Request-ID header and the service's logs.",
+        examples=["4f6c1d0e9b7a4c2e8d3f5a6b7c8d9e0f"],
     )
 
 
@@ -117,6 +124,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=[FieldError.model_validate(e) for e in errors] if errors is not None else None,
+        request_id=current_request_id(),
     )
     return JSONResponse(
         problem.model_dump(exclude_none=True),

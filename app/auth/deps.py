@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from app.auth.scopes import ROLE_SCOPES, Scope
@@ -34,6 +34,7 @@ class Principal:
 
 
 def get_principal(
+    request: Request,
     security_scopes: SecurityScopes,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -49,6 +50,9 @@ def get_principal(
     principal = Principal(
         token_id=token.id, name=token.name, role=Role(token.role), park_id=token.park_id
     )
+    # For the access log (app.observability): which token acted, never its secret.
+    request.state.token_id = principal.token_id
+    request.state.token_role = principal.role.value
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(f"A {principal.role} token may not do this (needs {', '.join(missing)}).")
