@@ -33,6 +33,18 @@ def get_logger(name: str) -> Any:
     return structlog.stdlib.get_logger(name)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time, as a process manager or test set it."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(*, level: str, console: bool) -> None:
     """Route structlog and the standard library (uvicorn's loggers too) through one format."""
     shared: list[Processor] = [
@@ -65,7 +77,7 @@ def configure_logging(*, level: str, console: bool) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter)
     root = logging.getLogger()

@@ -1,5 +1,6 @@
 """ASGI middleware giving every request an id, an access-log line and its metrics."""
 
+import re
 import time
 from typing import Any
 
@@ -49,8 +50,7 @@ class RequestObservability:
             await self.app(scope, receive, send_with_id)
         finally:
             duration = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             method = scope["method"]
             HTTP_REQUESTS.labels(method=method, route=template, status=str(status)).inc()
             HTTP_LATENCY.labels(method=method, route=template).observe(duration)
@@ -65,3 +65,22 @@ class RequestObservability:
                 role=state.get("token_role"),
                 client=(scope.get("client") or [None])[0],
             )
+
+
+_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full path template, e.g. `/api/v1/projects/{code}`."""
+    route = scope.get("route")
+    pattern = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not isinstance(pattern, str):
+        return "unmatched"
+    # The route may know only its path inside an included router (no /api/v1 prefix); the
+    # prefix is what the request path has before the route's part of it.
+    params = scope.get("path_params") or {}
+    rendered = _PARAM.sub(lambda m: str(params.get(m.group(1), m.group(0))), pattern)
+    path: str = scope["path"]
+    if path.endswith(rendered):
+        return path[: len(path) - len(rendered)] + _PARAM.sub(r"{\1}", pattern)
+    return _PARAM.sub(r"{\1}", pattern)
