@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import tempfile
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -113,6 +115,9 @@ def serve(
     worker_count = workers or settings.workers
     if worker_count > 1:
         _prepare_multiprocess_metrics(settings.prometheus_multiproc_dir)
+    # Uvicorn finishes the requests in flight on SIGTERM, then raises the signal again to the
+    # handler it found; this one makes that planned stop exit with status 0.
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -126,6 +131,10 @@ def serve(
         proxy_headers=True,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _prepare_multiprocess_metrics(configured: Path | None) -> None:
