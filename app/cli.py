@@ -32,6 +32,7 @@ from app.parks.service import list_parks
 from app.problems import AppError
 from app.seeding.load import load_seed
 from app.seeding.synth import SynthError, synthesize
+from app.transfer import TransferError, export_database, import_database, open_file
 
 cli = typer.Typer(help="Dalian key-project portfolio service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -101,6 +102,39 @@ def synth(
         f"synthesised: {result.parks} parks, {result.projects} projects, "
         f"{result.entries} progress entries"
     )
+
+
+@cli.command("export")
+def export_db(
+    path: Annotated[Path, typer.Argument(help="File to write (JSON Lines; .gz compresses).")],
+) -> None:
+    """Write the whole database (token digests, never secrets) to a portable file."""
+    try:
+        with open_file(path, "w") as out:
+            result = export_database(get_engine(), out)
+    except TransferError as exc:
+        path.unlink(missing_ok=True)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"exported {result.total} rows to {path}: {_counts(result.counts)}")
+
+
+@cli.command("import")
+def import_db(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An export file.")],
+) -> None:
+    """Load an export into an empty, migrated database (all of it, or nothing)."""
+    try:
+        with open_file(path, "r") as source:
+            result = import_database(get_engine(), source)
+    except TransferError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"imported {result.total} rows from {path}: {_counts(result.counts)}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{table} {n}" for table, n in counts.items())
 
 
 @cli.command()
