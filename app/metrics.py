@@ -65,7 +65,7 @@ def rollup_timer(dimension: str) -> Iterator[None]:
         ROLLUP_QUERY.labels(dimension=dimension or "total").observe(time.perf_counter() - started)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response, status_code=200, summary="Prometheus metrics")
 def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
     """Prometheus text exposition of the service's metrics."""
     expected = get_settings().metrics_token
