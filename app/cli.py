@@ -175,9 +175,7 @@ def _prepare_multiprocess_metrics(configured: Path | None) -> None:
     # Workers are separate processes; prometheus_client sums their samples through files in
     # one folder, named before any worker starts. Files of an earlier run would be counted
     # again, so the folder is emptied first.
-    folder = configured or Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or "")
-    if not str(folder) or str(folder) == ".":
-        folder = Path(tempfile.mkdtemp(prefix="portfolio-metrics-"))
+    folder = configured or Path(tempfile.mkdtemp(prefix="portfolio-metrics-"))
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.db"):
         stale.unlink()

@@ -6,7 +6,10 @@ import time
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
+from app.db import get_session
+from app.main import create_app
 from app.models import Role
 from tests.ops.conftest import issue_token, serve
 
@@ -217,3 +220,28 @@ def _cluster_up_afterwards(request):
     yield
     if "pg_cluster" in request.fixturenames:
         request.getfixturevalue("pg_cluster").ensure_running()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused")),
+        sa.exc.InterfaceError("SELECT 1", {}, Exception("connection already closed")),
+        sa.exc.TimeoutError("QueuePool limit of size 5 overflow 5 reached"),
+    ],
+    ids=["down", "cut-off", "pool-exhausted"],
+)
+def test_database_failures_are_503_not_500(failure):
+    app = create_app()
+
+    def unavailable():
+        raise failure
+
+    app.dependency_overrides[get_session] = unavailable
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        response = client.get("/api/v1/parks", headers={"Authorization": "Bearer kp_x"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.headers["content-type"] == PROBLEM
