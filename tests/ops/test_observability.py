@@ -154,3 +154,14 @@ def test_metrics_token_guards_metrics(json_client, monkeypatch):
     assert json_client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
     allowed = json_client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
     assert allowed.status_code == 200
+
+
+def test_refused_oversized_body_names_its_request(json_client, auth):
+    response = json_client.post(
+        "/api/v1/projects/INF-005/progress",
+        content=b"x" * 200_000,
+        headers={**auth("officer"), "Content-Type": "application/json", "X-Request-ID": "big-1"},
+    )
+    assert response.status_code == 413
+    assert response.json()["request_id"] == "big-1"
+    assert response.headers["x-request-id"] == "big-1"
