@@ -10,10 +10,13 @@ import time
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import migrate
-from app.db import build_engine
+from app.config import get_settings
+from app.db import build_engine, get_engine
+from app.main import create_app
 from app.models import Role
 from app.seeding.load import load_seed
 from tests.conftest import SEED_DIR
@@ -93,3 +96,18 @@ def test_metrics_add_up_across_workers(sqlite_url, tmp_path):
     # worker answered each.
     assert count >= 20
     assert len(list(metrics_dir.glob("counter_*.db"))) >= 1
+
+
+def test_stopping_the_app_closes_the_pool(sqlite_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        with TestClient(create_app()) as client:
+            assert client.get("/readyz").status_code == 200
+            assert get_engine().pool.checkedin() == 1
+        assert get_engine().pool.checkedin() == 0
+    finally:
+        get_engine().dispose()
+        get_settings.cache_clear()
+        get_engine.cache_clear()
