@@ -53,7 +53,8 @@ def test_sigterm_lets_the_request_in_flight_finish(sqlite_url, tmp_path):
             )
         )
         request.start()
-        time.sleep(1.5)
+        # Time for the request to reach the server and block on the lock (nothing to poll).
+        time.sleep(3)
         assert not answers, "the export should be waiting for the lock"
         server.process.send_signal(signal.SIGTERM)
         time.sleep(1.0)
