@@ -1,5 +1,7 @@
 """PostgreSQL going away: fast 503s, readiness failing, recovery, and no half-written data."""
 
+import contextlib
+import socket
 import threading
 import time
 
@@ -8,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.db import get_session
+from app.config import get_settings
+from app.db import get_engine, get_session
 from app.main import create_app
 from app.models import Role
 from tests.ops.conftest import issue_token, serve
@@ -245,3 +248,41 @@ def test_database_failures_are_503_not_500(failure):
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port that accepts connections and never answers, like a host behind a dead link."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+def test_unanswering_database_is_503_after_the_connect_timeout(silent_server, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://u@127.0.0.1:{silent_server}/db")
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "2")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        with TestClient(create_app(), raise_server_exceptions=False) as client:
+            started = time.monotonic()
+            response = client.get("/readyz")
+            elapsed = time.monotonic() - started
+        assert response.status_code == 503
+        assert 1.5 < elapsed < 4, elapsed
+    finally:
+        get_engine().dispose()
+        get_settings.cache_clear()
+        get_engine.cache_clear()
