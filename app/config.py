@@ -27,7 +27,26 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, description="Uvicorn worker processes.")
     seed_dir: Path = Field(default=ROOT_DIR / "seed", description="Folder of the seed data files.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="Log lines as JSON or for a terminal; auto: console in development only.",
+    )
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connection pool size.")
+    db_pool_timeout: float = Field(
+        default=5, gt=0, description="Seconds a request waits for a pooled connection."
+    )
+    db_connect_timeout: int = Field(
+        default=2, ge=1, description="Seconds to wait for a new PostgreSQL connection."
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics needs `Authorization: Bearer <it>`."
+    )
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, description="Shared folder for the metrics of several workers."
+    )
+    shutdown_grace_seconds: int = Field(
+        default=30, ge=0, description="On SIGTERM, how long in-flight requests may finish."
+    )
     max_json_body_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest JSON request body accepted (413 above)."
     )
@@ -50,6 +69,13 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("production needs a PostgreSQL DATABASE_URL, not SQLite")
         return self
+
+    @property
+    def console_logs(self) -> bool:
+        """Whether log lines are rendered for a terminal instead of as JSON."""
+        if self.log_format == "auto":
+            return self.environment == "development"
+        return self.log_format == "console"
 
 
 @lru_cache

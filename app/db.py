@@ -13,7 +13,9 @@ from sqlmodel import Session, create_engine
 from app.config import get_settings
 
 
-def build_engine(url: str, *, pool_size: int = 5) -> Engine:
+def build_engine(
+    url: str, *, pool_size: int = 5, pool_timeout: float = 5, connect_timeout: int = 2
+) -> Engine:
     """Create an engine with the per-dialect settings the service relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -22,7 +24,23 @@ def build_engine(url: str, *, pool_size: int = 5) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # A database that is down or unreachable must fail a request fast (503), not hang it:
+    # bounded connect and pool waits, a ping before reuse, and TCP keepalives that notice a
+    # peer that vanished without closing the connection.
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": connect_timeout,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -48,7 +66,18 @@ def _configure_sqlite(engine: Engine) -> None:
 def get_engine() -> Engine:
     """Return the process-wide engine for the configured database."""
     settings = get_settings()
-    return build_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return build_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+        connect_timeout=settings.db_connect_timeout,
+    )
+
+
+def dispose_engine() -> None:
+    """Close the pooled connections of the process-wide engine, if one was made."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
 
 
 def get_session() -> Iterator[Session]:

@@ -4,6 +4,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.logs import current_request_id
 from app.problems import PROBLEM_JSON
 
 # Uploads of spreadsheets are larger than any JSON body the API takes.
@@ -73,6 +74,7 @@ async def _refuse(scope: Scope, send: Send, limit: int) -> None:
             "status": 413,
             "detail": f"The request body exceeds the limit of {limit} bytes.",
             "instance": scope.get("path", ""),
+            "request_id": current_request_id(),
         }
     ).encode()
     await send(

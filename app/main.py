@@ -1,12 +1,18 @@
 """The FastAPI application: routers, problem handlers and OpenAPI metadata."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import health
+from app import health, metrics
 from app.categories.router import router as categories_router
 from app.config import get_settings
+from app.db import dispose_engine
 from app.limits import BodySizeLimit
+from app.logs import configure_logging
+from app.observability import RequestObservability
 from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
@@ -39,21 +45,31 @@ TAGS = [
 ]
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Close the database pool when the server stops, after in-flight requests finished."""
+    yield
+    dispose_engine()
+
+
 def create_app() -> FastAPI:
     """Build the application."""
+    settings = get_settings()
+    configure_logging(level=settings.log_level, console=settings.console_logs)
     app = FastAPI(
         title="Key-project portfolio service",
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        lifespan=lifespan,
     )
     install_problem_handlers(app)
-    settings = get_settings()
     app.add_middleware(
         BodySizeLimit,
         json_limit=settings.max_json_body_bytes,
         upload_limit=settings.max_upload_bytes,
     )
+    app.add_middleware(RequestObservability)
     api = APIRouter(prefix="/api/v1")
     for router in (
         projects_router,
@@ -67,6 +83,7 @@ def create_app() -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(web.root)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -9,9 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+from app.logs import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -35,6 +38,11 @@ class Problem(BaseModel):
     instance: str | None = Field(default=None, examples=["/api/v1/projects/INF-999"])
     errors: list[FieldError] | None = Field(
         default=None, description="For validation problems: each offending field."
+    )
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id, as in its X-Request-ID header and the service's logs.",
+        examples=["4f6c1d0e9b7a4c2e8d3f5a6b7c8d9e0f"],
     )
 
 
@@ -117,6 +125,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=[FieldError.model_validate(e) for e in errors] if errors is not None else None,
+        request_id=current_request_id(),
     )
     return JSONResponse(
         problem.model_dump(exclude_none=True),
@@ -211,7 +220,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(OperationalError, _database_error)
+    # A database that is down, a connection cut off, or no pooled connection free in time.
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, _database_error)
     app.add_exception_handler(Exception, _unhandled)
 
 

@@ -18,6 +18,7 @@ def test_unknown_route_is_404_problem(client):
         "status": 404,
         "detail": "Nothing is served at /api/v1/nowhere.",
         "instance": "/api/v1/nowhere",
+        "request_id": response.headers["x-request-id"],
     }
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from app.auth.scopes import ROLE_SCOPES, Scope
@@ -35,6 +35,7 @@ class Principal:
 
 
 def get_principal(
+    request: Request,
     security_scopes: SecurityScopes,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -48,6 +49,7 @@ def get_principal(
     if token is None or token.id is None:
         raise Unauthorized("The API token is unknown or revoked.")
     principal = principal_of(token)
+    note_principal(request, principal)
     require_scopes(principal, security_scopes.scopes)
     return principal
 
@@ -58,6 +60,12 @@ def principal_of(token: ApiToken) -> Principal:
     return Principal(
         token_id=token.id, name=token.name, role=Role(token.role), park_id=token.park_id
     )
+
+
+def note_principal(request: Request, principal: Principal) -> None:
+    """Tell the access log (app.observability) which token acted, never its secret."""
+    request.state.token_id = principal.token_id
+    request.state.token_role = principal.role.value
 
 
 def require_scopes(principal: Principal, scopes: Iterable[str]) -> None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import idempotency
+from app import idempotency, metrics
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_report
 from app.idempotency import IdempotentRequest
@@ -183,6 +183,7 @@ def create_progress(
                     body=public.model_dump(mode="json"),
                 )
             session.commit()
+            metrics.reports_stored(1, source="api")
             return ReportResult(public, replayed=False)
         except IntegrityError:
             # A concurrent request took the same revision number or idempotency key; look

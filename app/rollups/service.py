@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.metrics import rollup_timer
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
 from app.progress.schemas import REPORTING_TZ, Figures
 from app.progress.service import FIGURE_PREFIX, current_entries
@@ -51,13 +52,14 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     dims = queries.dimensions(state, reporting_year)
 
     def run(by: Sequence[Dim]) -> Sequence[sa.Row[Any]]:
-        return queries.rollup(
-            session,
-            state=state,
-            group=[dims[d] for d in by],
-            conditions=conditions,
-            reference_year=reference,
-        )
+        with rollup_timer(",".join(by)):
+            return queries.rollup(
+                session,
+                state=state,
+                group=[dims[d] for d in by],
+                conditions=conditions,
+                reference_year=reference,
+            )
 
     def rows(by: Sequence[Dim]) -> list[RollupRow]:
         return [_row(row, by, query, reporting_year) for row in run(by)]

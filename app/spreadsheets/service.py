@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import metrics
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_download_template, ensure_can_report
 from app.config import get_settings
@@ -170,6 +171,7 @@ def upload_progress(
         session.rollback()
     else:
         session.commit()
+        metrics.reports_stored(len(entry_ids), source="spreadsheet")
     return UploadSummary(
         dry_run=dry_run,
         file_format=sheet.file_format,

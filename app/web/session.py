@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request, Response
 
-from app.auth.deps import Principal, principal_of
+from app.auth.deps import Principal, note_principal, principal_of
 from app.auth.tokens import authenticate
 from app.config import get_settings
 from app.db import SessionDep
@@ -67,7 +67,9 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     token = authenticate(session, secret)
     if token is None:
         return None
-    return principal_of(token)
+    principal = principal_of(token)
+    note_principal(request, principal)
+    return principal
 
 
 def signed_in(

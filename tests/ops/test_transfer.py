@@ -1,0 +1,214 @@
+"""`portfolio export` / `portfolio import`: a lossless round trip across engines."""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from app import migrate
+from app.auth.tokens import revoke_token
+from app.cli import cli
+from app.config import get_settings
+from app.db import build_engine, get_engine, get_session
+from app.main import create_app
+from app.models import Role
+from app.seeding.load import load_seed
+from app.transfer import TransferError, export_database, import_database, open_file, tables
+from tests.conftest import SEED_DIR
+from tests.ops.conftest import issue_token
+
+SECRETS: list[str] = []
+NOTE = "主体结构封顶，进入设备安装阶段。"
+ISSUES = "部分进口设备到货延迟；“引号”与 emoji 🏗️ 也要保留。"
+
+
+@contextmanager
+def _api(engine: sa.Engine) -> Iterator[TestClient]:
+    app = create_app()
+
+    def session_per_request() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+
+    app.dependency_overrides[get_session] = session_per_request
+    with TestClient(app) as client:
+        yield client
+
+
+def _migrated(url: str) -> sa.Engine:
+    migrate.upgrade(url)
+    return build_engine(url)
+
+
+def _snapshot(engine: sa.Engine) -> dict[str, list[dict]]:
+    with engine.connect() as conn:
+        return {
+            t.name: [
+                dict(row._mapping)
+                for row in conn.execute(sa.select(t).order_by(*t.primary_key.columns))
+            ]
+            for t in tables()
+        }
+
+
+@pytest.fixture
+def source(tmp_path) -> Iterator[sa.Engine]:
+    """A SQLite library with reports, a review, idempotency records and tokens."""
+    engine = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
+    with Session(engine) as session:
+        load_seed(session, seed_dir=SEED_DIR)
+    url = engine.url.render_as_string(hide_password=False)
+    _, officer = issue_token(url, Role.officer, "gaoxin")
+    _, planner = issue_token(url, Role.planner)
+    revoked, admin = issue_token(url, Role.admin)
+    SECRETS[:] = [officer, planner, admin]
+    with Session(engine) as session:
+        revoke_token(session, token_id=revoked)
+    with _api(engine) as client:
+        for n, (as_of, percent) in enumerate([("2024-01-31", 20), ("2024-02-29", 35)]):
+            response = client.post(
+                "/api/v1/projects/INF-005/progress",
+                json={
+                    "as_of": as_of,
+                    "status": "under_construction",
+                    "percent_complete": percent,
+                    "invested_to_date_wan": 1000 * (n + 1),
+                    "note": NOTE,
+                    "issues": ISSUES,
+                },
+                headers={"Authorization": f"Bearer {officer}", "Idempotency-Key": f"k-{n}"},
+            )
+            assert response.status_code == 201, response.text
+        approved = client.post(
+            f"/api/v1/projects/INF-005/progress/{response.json()['id']}/approve",
+            json={"comment": "已核实。"},
+            headers={"Authorization": f"Bearer {planner}"},
+        )
+        assert approved.status_code == 200, approved.text
+    yield engine
+    engine.dispose()
+
+
+def test_round_trip_sqlite_to_target_and_back_is_lossless(source, make_database, tmp_path):
+    first = tmp_path / "first.jsonl"
+    with open_file(first, "w") as out:
+        exported = export_database(source, out)
+    assert exported.counts["project"] == 178
+    assert exported.counts["progress_entry"] == 180
+    assert exported.counts["api_token"] == 3
+    assert exported.counts["idempotency_record"] == 2
+    text = first.read_text(encoding="utf-8")
+    assert SECRETS
+    assert not any(secret in text for secret in SECRETS)
+    assert NOTE in text
+
+    # Through the engine under test (PostgreSQL when TEST_DATABASE_URL is set) ...
+    middle = _migrated(make_database())
+    with open_file(first, "r") as source_file:
+        imported = import_database(middle, source_file)
+    assert imported.counts == exported.counts
+    original = _snapshot(source)
+    assert _snapshot(middle) == original
+    second = tmp_path / "second.jsonl.gz"
+    with open_file(second, "w") as out:
+        export_database(middle, out)
+
+    # ... and back into SQLite: every row of every table as it was, ids included.
+    last = _migrated(f"sqlite:///{tmp_path / 'last.db'}")
+    with open_file(second, "r") as source_file:
+        import_database(last, source_file)
+    assert _snapshot(last) == original
+    with open_file(second, "r") as a, open_file(first, "r") as b:
+        assert a.readlines()[1:] == b.readlines()[1:]
+    project = next(p for p in original["project"] if p["code"] == "INF-009")
+    assert project["name"] == "大连软件园腾飞园区7号楼项目"
+
+    # New rows continue after the imported ids (PostgreSQL sequences were moved on).
+    newest = max(e["id"] for e in original["progress_entry"])
+    url = middle.url.render_as_string(hide_password=False)
+    token_id, officer = issue_token(url, Role.officer, "gaoxin")
+    assert token_id == max(t["id"] for t in original["api_token"]) + 1
+    with _api(middle) as client:
+        response = client.post(
+            "/api/v1/projects/INF-005/progress",
+            json={"as_of": "2024-03-31", "status": "under_construction"},
+            headers={"Authorization": f"Bearer {officer}"},
+        )
+    assert response.status_code == 201, response.text
+    assert response.json()["id"] == newest + 1
+    middle.dispose()
+    last.dispose()
+
+
+def test_import_refuses_a_database_that_holds_rows(source, tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    with open_file(dump, "w") as out:
+        export_database(source, out)
+    before = _snapshot(source)
+    with open_file(dump, "r") as source_file, pytest.raises(TransferError, match="empty database"):
+        import_database(source, source_file)
+    assert _snapshot(source) == before
+
+
+def test_import_refuses_truncated_and_foreign_files(tmp_path):
+    target = _migrated(f"sqlite:///{tmp_path / 'target.db'}")
+    source = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
+    with Session(source) as session:
+        load_seed(session, seed_dir=SEED_DIR)
+    dump = tmp_path / "dump.jsonl"
+    with open_file(dump, "w") as out:
+        export_database(source, out)
+    lines = dump.read_text(encoding="utf-8").splitlines(keepends=True)
+    truncated = tmp_path / "truncated.jsonl"
+    truncated.write_text("".join(lines[:-1]), encoding="utf-8")
+    with open_file(truncated, "r") as handle, pytest.raises(TransferError, match="truncated"):
+        import_database(target, handle)
+    assert all(rows == [] for rows in _snapshot(target).values())
+
+    newer = tmp_path / "newer.jsonl"
+    header = json.loads(lines[0]) | {"version": 99}
+    newer.write_text(json.dumps(header) + "\n" + "".join(lines[1:]), encoding="utf-8")
+    with open_file(newer, "r") as handle, pytest.raises(TransferError, match="version 99"):
+        import_database(target, handle)
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"hello": 1}\n', encoding="utf-8")
+    with open_file(foreign, "r") as handle, pytest.raises(TransferError, match="not a portfolio"):
+        import_database(target, handle)
+    source.dispose()
+    target.dispose()
+
+
+def test_cli_export_then_import(source, tmp_path, monkeypatch):
+    dump = tmp_path / "cli.jsonl.gz"
+
+    def run(url: str, *args: str):
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        try:
+            return CliRunner().invoke(cli, list(args))
+        finally:
+            get_engine().dispose()
+            get_settings.cache_clear()
+            get_engine.cache_clear()
+
+    source_url = source.url.render_as_string(hide_password=False)
+    exported = run(source_url, "export", str(dump))
+    assert exported.exit_code == 0, exported.output
+    assert "project 178" in exported.output
+    target_url = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(target_url)
+    imported = run(target_url, "import", str(dump))
+    assert imported.exit_code == 0, imported.output
+    assert "progress_entry 180" in imported.output
+    again = run(target_url, "import", str(dump))
+    assert again.exit_code == 2
+    assert "Import needs an empty database" in again.output
+    unmigrated = run(f"sqlite:///{tmp_path / 'blank.db'}", "export", str(tmp_path / "x.jsonl"))
+    assert unmigrated.exit_code == 2
+    assert "portfolio db upgrade" in unmigrated.output
