@@ -1,6 +1,6 @@
 """The FastAPI application: routers, problem handlers and OpenAPI metadata."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from app import health
 from app.categories.router import router as categories_router
@@ -10,8 +10,10 @@ from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
+from app.ratelimit import install_rate_limits, rate_limit
 from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
+from app.security_headers import install_security_headers
 from app.spreadsheets.router import router as spreadsheets_router
 
 DESCRIPTION = """
@@ -51,7 +53,9 @@ def create_app() -> FastAPI:
         json_limit=settings.max_json_body_bytes,
         upload_limit=settings.max_upload_bytes,
     )
-    api = APIRouter(prefix="/api/v1")
+    install_security_headers(app, settings)
+    install_rate_limits(app, settings)
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limit)])
     for router in (
         projects_router,
         progress_router,
