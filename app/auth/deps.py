@@ -45,7 +45,7 @@ def get_principal(
         )
     token = authenticate(session, credentials.credentials)
     if token is None or token.id is None:
-        raise Unauthorized("The API token is unknown or revoked.")
+        raise Unauthorized("The API token is unknown, expired or revoked.")
     principal = Principal(
         token_id=token.id, name=token.name, role=Role(token.role), park_id=token.park_id
     )
