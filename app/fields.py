@@ -1,8 +1,9 @@
 """Field types shared by the request schemas."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 
 def _no_nul(value: str) -> str:
@@ -14,3 +15,34 @@ def _no_nul(value: str) -> str:
 
 NO_NUL = AfterValidator(_no_nul)
 Text = Annotated[str, NO_NUL]
+
+
+def _no_bool(value: object) -> object:
+    # JSON true and false are not numbers, though Python would take them for 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer, not true or false")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_no_bool)]
+# Written this way, not `Int | None`, so that ge/le still reach the JSON schema as bounds.
+OptionalInt = Annotated[int | None, BeforeValidator(_no_bool)]
+
+
+def not_nullable(
+    examples: list[dict[str, Any]],
+) -> Callable[[dict[str, Any]], None]:
+    """JSON schema of a partial update: each field may be left out, none may be null."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        schema["examples"] = examples
+        for prop in schema.get("properties", {}).values():
+            kinds = [k for k in prop.pop("anyOf", []) if k.get("type") != "null"]
+            if len(kinds) == 1:
+                prop.update(kinds[0])
+            elif kinds:
+                prop["anyOf"] = kinds
+            if prop.get("default", 0) is None:
+                del prop["default"]
+
+    return edit

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
-from app.fields import Text
+from app.fields import OptionalInt, Text
 from app.models import ProjectStatus, ReviewState
 
 # Reporting dates are calendar dates in China: "not in the future" means there.
@@ -88,10 +88,10 @@ class ProgressCreate(BaseModel):
 
     as_of: InputDate = Field(description="The date reported on; not in the future (Asia/Shanghai).")
     status: ProjectStatus
-    percent_complete: int | None = Field(
+    percent_complete: OptionalInt = Field(
         default=None, ge=0, le=100, description="Physical progress, 0–100 %."
     )
-    invested_to_date_wan: int | None = Field(
+    invested_to_date_wan: OptionalInt = Field(
         default=None,
         ge=0,
         le=10**12,

@@ -13,7 +13,7 @@ from pydantic import (
 )
 
 from app.exports.writers import ExportFormat
-from app.fields import Text
+from app.fields import Int, OptionalInt, Text, not_nullable
 from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
@@ -263,9 +263,9 @@ class ProjectCreate(BaseModel):
         default=None, min_length=1, max_length=100, description="Default: the park's name."
     )
     content: Text = Field(default="", max_length=4000)
-    start_year: int = Field(ge=1949, le=2100)
-    end_year: int = Field(ge=1949, le=2100)
-    total_investment_wan: int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
+    start_year: Int = Field(ge=1949, le=2100)
+    end_year: Int = Field(ge=1949, le=2100)
+    total_investment_wan: Int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
 
 
 class ProjectUpdate(BaseModel):
@@ -274,16 +274,16 @@ class ProjectUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"total_investment_wan": 50000, "end_year": 2023}]},
+        json_schema_extra=not_nullable([{"total_investment_wan": 50000, "end_year": 2023}]),
     )
 
     name: Text | None = Field(default=None, min_length=1, max_length=200)
     park_id: Text | None = Field(default=None, min_length=1, max_length=32)
     printed_park_name: Text | None = Field(default=None, min_length=1, max_length=100)
     content: Text | None = Field(default=None, max_length=4000)
-    start_year: int | None = Field(default=None, ge=1949, le=2100)
-    end_year: int | None = Field(default=None, ge=1949, le=2100)
-    total_investment_wan: int | None = Field(default=None, ge=0, le=10**12)
+    start_year: OptionalInt = Field(default=None, ge=1949, le=2100)
+    end_year: OptionalInt = Field(default=None, ge=1949, le=2100)
+    total_investment_wan: OptionalInt = Field(default=None, ge=0, le=10**12)
 
     @field_validator("*")
     @classmethod
