@@ -10,6 +10,7 @@ from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
+from app.query_params import refuse_unknown_query_parameters
 from app.ratelimit import install_rate_limits, rate_limit
 from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
@@ -55,7 +56,10 @@ def create_app() -> FastAPI:
     )
     install_security_headers(app, settings)
     install_rate_limits(app, settings)
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limit)])
+    api = APIRouter(
+        prefix="/api/v1",
+        dependencies=[Depends(rate_limit), Depends(refuse_unknown_query_parameters)],
+    )
     for router in (
         projects_router,
         progress_router,

@@ -61,11 +61,12 @@ MAX_PAGE = 500
 
 
 def _split(value: object) -> object:
-    # Accept both `?park=a&park=b` and `?park=a,b`.
+    # Accept both `?park=a&park=b` and `?park=a,b`. An empty part (`?park=`, `a,,b`) is kept, so
+    # it is refused like any value outside the schema rather than silently widening the filter.
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
-        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+        return [part.strip() for item in value for part in str(item).split(",")]
     return value
 
 

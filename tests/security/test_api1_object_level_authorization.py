@@ -115,11 +115,11 @@ def test_officers_read_the_whole_portfolio(client, officer):
 def test_a_token_bound_to_a_park_cannot_be_widened_by_the_request(client, session, officer):
     # Nothing in a request names the reporter or its park: they come from the token.
     before = _entries(session)
-    response = client.post(
-        f"/api/v1/projects/{OTHER}/progress",
-        json=REPORT,
-        headers={**officer, "X-Park-Id": "lvshun"},
-        params={"park": "lvshun"},
-    )
-    assert response.status_code == 403
+    url = f"/api/v1/projects/{OTHER}/progress"
+    spoofed = client.post(url, json=REPORT, headers={**officer, "X-Park-Id": "lvshun"})
+    assert spoofed.status_code == 403
+    as_query = client.post(url, json=REPORT, headers=officer, params={"park": "lvshun"})
+    assert as_query.status_code == 422  # an unknown query parameter
+    as_body = client.post(url, json={**REPORT, "park_id": "lvshun"}, headers=officer)
+    assert as_body.status_code == 422  # an unknown body field
     assert _entries(session) == before
