@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator
 
 
 def _no_nul(value: str) -> str:
@@ -17,16 +17,12 @@ NO_NUL = AfterValidator(_no_nul)
 Text = Annotated[str, NO_NUL]
 
 
-def _no_bool(value: object) -> object:
-    # JSON true and false are not numbers, though Python would take them for 1 and 0.
+def reject_bool(value: object) -> object:
+    """A `mode="before"` field validator: JSON true and false are not numbers."""
+    # Python would take them for 1 and 0, and pydantic's lax mode does.
     if isinstance(value, bool):
         raise ValueError("Input should be a valid integer, not true or false")
     return value
-
-
-Int = Annotated[int, BeforeValidator(_no_bool)]
-# Written this way, not `Int | None`, so that ge/le still reach the JSON schema as bounds.
-OptionalInt = Annotated[int | None, BeforeValidator(_no_bool)]
 
 
 def not_nullable(

@@ -13,7 +13,7 @@ from pydantic import (
 )
 
 from app.exports.writers import ExportFormat
-from app.fields import Int, OptionalInt, Text, not_nullable
+from app.fields import Text, not_nullable, reject_bool
 from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
@@ -264,9 +264,13 @@ class ProjectCreate(BaseModel):
         default=None, min_length=1, max_length=100, description="Default: the park's name."
     )
     content: Text = Field(default="", max_length=4000)
-    start_year: Int = Field(ge=1949, le=2100)
-    end_year: Int = Field(ge=1949, le=2100)
-    total_investment_wan: Int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
+    start_year: int = Field(ge=1949, le=2100)
+    end_year: int = Field(ge=1949, le=2100)
+    total_investment_wan: int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
+
+    _no_bools = field_validator("start_year", "end_year", "total_investment_wan", mode="before")(
+        reject_bool
+    )
 
 
 class ProjectUpdate(BaseModel):
@@ -282,9 +286,13 @@ class ProjectUpdate(BaseModel):
     park_id: Text | None = Field(default=None, min_length=1, max_length=32)
     printed_park_name: Text | None = Field(default=None, min_length=1, max_length=100)
     content: Text | None = Field(default=None, max_length=4000)
-    start_year: OptionalInt = Field(default=None, ge=1949, le=2100)
-    end_year: OptionalInt = Field(default=None, ge=1949, le=2100)
-    total_investment_wan: OptionalInt = Field(default=None, ge=0, le=10**12)
+    start_year: int | None = Field(default=None, ge=1949, le=2100)
+    end_year: int | None = Field(default=None, ge=1949, le=2100)
+    total_investment_wan: int | None = Field(default=None, ge=0, le=10**12)
+
+    _no_bools = field_validator("start_year", "end_year", "total_investment_wan", mode="before")(
+        reject_bool
+    )
 
     @field_validator("*")
     @classmethod
