@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -26,7 +27,7 @@ from app.auth.tokens import authenticate, create_token, list_tokens, revoke_toke
 from app.config import get_settings
 from app.db import get_engine
 from app.logs import configure_logging
-from app.models import Role
+from app.models import Role, utcnow
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
 from app.problems import AppError
@@ -187,11 +188,17 @@ def token_create(
     role: Annotated[Role, typer.Option(help="admin, planner or officer.")],
     name: Annotated[str, typer.Option(help="Who or what holds the token.")],
     park: Annotated[str | None, typer.Option(help="Park id; officers only.")] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Days until the token expires; default never.")
+    ] = None,
 ) -> None:
     """Issue a token; the token alone is the last line printed."""
+    expires_at = None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days)
     with _session() as session:
         try:
-            token, secret = create_token(session, name=name, role=role, park_id=park)
+            token, secret = create_token(
+                session, name=name, role=role, park_id=park, expires_at=expires_at
+            )
         except AppError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(2) from exc
@@ -208,7 +215,14 @@ def token_list(
         tokens = list_tokens(session, include_revoked=all_)
     typer.echo(f"{'id':>4}  {'role':<8} {'park':<12} {'prefix':<10} {'name':<28} state")
     for t in tokens:
-        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+        if t.revoked_at:
+            state = f"revoked {t.revoked_at:%Y-%m-%d}"
+        elif t.expires_at and t.expires_at <= utcnow():
+            state = f"expired {t.expires_at:%Y-%m-%d}"
+        elif t.expires_at:
+            state = f"active, expires {t.expires_at:%Y-%m-%d %H:%M}Z"
+        else:
+            state = "active"
         typer.echo(
             f"{t.id:>4}  {t.role:<8} {t.park_id or '-':<12} {t.prefix:<10} {t.name:<28} {state}"
         )

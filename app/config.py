@@ -1,11 +1,14 @@
 """Service settings, read from the environment and `.env`."""
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from limits import parse
+from limits.errors import ConfigurationError
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,10 +62,45 @@ class Settings(BaseSettings):
         le=28,
         description="Monthly reports are late after this day of the following month.",
     )
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (one process) or "
+        "redis://host:port/db (shared by every worker and host).",
+    )
+    rate_limit_writes: str = Field(
+        default="120/minute", description="Writes (POST, PATCH, PUT, DELETE) allowed per token."
+    )
+    rate_limit_exports: str = Field(
+        default="30/minute",
+        description="CSV/XLSX exports, templates and spreadsheet uploads allowed per token.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (CORS); none by default.",
+    )
     demo_tokens_file: Path = Field(
         default=ROOT_DIR / "var" / "demo-tokens.json",
         description="Where `portfolio demo` keeps the demo tokens it printed.",
     )
+
+    @field_validator("rate_limit_writes", "rate_limit_exports")
+    @classmethod
+    def _is_rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except (ValueError, ConfigurationError) as exc:
+            raise ValueError(f"not a rate limit: {value!r} (expected e.g. '120/minute')") from exc
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # CORS_ORIGINS=https://a.example,https://b.example as well as a JSON list.
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @model_validator(mode="after")
     def _production_needs_postgresql(self) -> "Settings":

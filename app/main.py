@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import health, metrics
@@ -17,8 +17,11 @@ from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
+from app.query_params import refuse_unknown_query_parameters
+from app.ratelimit import install_rate_limits, rate_limit
 from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
+from app.security_headers import install_security_headers
 from app.spreadsheets.router import router as spreadsheets_router
 from app.web import router as web
 from app.web.pages import HERE as WEB_DIR
@@ -69,8 +72,13 @@ def create_app() -> FastAPI:
         json_limit=settings.max_json_body_bytes,
         upload_limit=settings.max_upload_bytes,
     )
+    install_security_headers(app, settings)
+    install_rate_limits(app, settings)
     app.add_middleware(RequestObservability)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(
+        prefix="/api/v1",
+        dependencies=[Depends(rate_limit), Depends(refuse_unknown_query_parameters)],
+    )
     for router in (
         projects_router,
         progress_router,

@@ -254,6 +254,8 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _created_at()
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # None: the token lives until it is revoked.
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
     park: Park | None = Relationship()
 

@@ -161,6 +161,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             "Invalid input: the body is not valid JSON.",
             errors=[{"loc": ["body"], "msg": "not valid JSON", "type": "json_invalid"}],
         )
+    elif exc.status_code == 400 and "multipart" in detail.lower():
+        # A broken form upload is bad input like any other: 422, as documented.
+        return problem_response(
+            request,
+            422,
+            "Invalid input: the body is not valid multipart/form-data.",
+            errors=[
+                {"loc": ["body"], "msg": "not valid multipart data", "type": "multipart_invalid"}
+            ],
+        )
     return problem_response(request, exc.status_code, detail, headers=headers)
 
 

@@ -47,7 +47,7 @@ def get_principal(
         )
     token = authenticate(session, credentials.credentials)
     if token is None or token.id is None:
-        raise Unauthorized("The API token is unknown or revoked.")
+        raise Unauthorized("The API token is unknown, expired or revoked.")
     principal = principal_of(token)
     note_principal(request, principal)
     require_scopes(principal, security_scopes.scopes)

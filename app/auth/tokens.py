@@ -28,10 +28,17 @@ def hash_secret(secret: str) -> str:
 
 
 def create_token(
-    session: Session, *, name: str, role: Role, park_id: str | None = None
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    park_id: str | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Store a new token and return it with its secret, which is shown only this once."""
     name = name.strip()
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("A token cannot expire in the past.")
     if not name:
         raise InvalidInput("A token needs a name.")
     if role is Role.officer and park_id is None:
@@ -47,6 +54,7 @@ def create_token(
         park_id=park_id,
         token_hash=hash_secret(secret),
         prefix=secret[: len(TOKEN_PREFIX) + 6],
+        expires_at=expires_at,
     )
     session.add(token)
     session.commit()
@@ -64,6 +72,8 @@ def authenticate(session: Session, secret: str) -> ApiToken | None:
     if not hmac.compare_digest(token.token_hash, digest):
         return None
     now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         token.last_used_at = now
         session.add(token)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.fields import NO_NUL
+from app.fields import NO_NUL, not_nullable
 from app.models import Tier
 
 PARK_EXAMPLE: dict[str, Any] = {
@@ -82,7 +82,8 @@ class ParkUpdate(BaseModel):
     """A change to a park; only the fields sent change."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"aliases": ["大连高新区", "高新园区"]}]}
+        extra="forbid",
+        json_schema_extra=not_nullable([{"aliases": ["大连高新区", "高新园区"]}]),
     )
 
     name: Alias | None = None

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
-from app.fields import Text
+from app.fields import Text, reject_bool
 from app.models import ProjectStatus, ReviewState
 
 # Reporting dates are calendar dates in China: "not in the future" means there.
@@ -99,6 +99,10 @@ class ProgressCreate(BaseModel):
     )
     note: Text = Field(default="", max_length=MAX_TEXT, description="Progress note (形象进度).")
     issues: Text = Field(default="", max_length=MAX_TEXT, description="Blockers (存在问题).")
+
+    _no_bools = field_validator("percent_complete", "invested_to_date_wan", mode="before")(
+        reject_bool
+    )
 
     @field_validator("as_of")
     @classmethod

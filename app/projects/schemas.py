@@ -13,7 +13,7 @@ from pydantic import (
 )
 
 from app.exports.writers import ExportFormat
-from app.fields import Text
+from app.fields import Text, not_nullable, reject_bool
 from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
@@ -61,11 +61,12 @@ MAX_PAGE = 500
 
 
 def _split(value: object) -> object:
-    # Accept both `?park=a&park=b` and `?park=a,b`.
+    # Accept both `?park=a&park=b` and `?park=a,b`. An empty part (`?park=`, `a,,b`) is kept, so
+    # it is refused like any value outside the schema rather than silently widening the filter.
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
-        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+        return [part.strip() for item in value for part in str(item).split(",")]
     return value
 
 
@@ -267,6 +268,10 @@ class ProjectCreate(BaseModel):
     end_year: int = Field(ge=1949, le=2100)
     total_investment_wan: int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
 
+    _no_bools = field_validator("start_year", "end_year", "total_investment_wan", mode="before")(
+        reject_bool
+    )
+
 
 class ProjectUpdate(BaseModel):
     """A change to a project's master data; only the fields sent change."""
@@ -274,7 +279,7 @@ class ProjectUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"total_investment_wan": 50000, "end_year": 2023}]},
+        json_schema_extra=not_nullable([{"total_investment_wan": 50000, "end_year": 2023}]),
     )
 
     name: Text | None = Field(default=None, min_length=1, max_length=200)
@@ -284,6 +289,10 @@ class ProjectUpdate(BaseModel):
     start_year: int | None = Field(default=None, ge=1949, le=2100)
     end_year: int | None = Field(default=None, ge=1949, le=2100)
     total_investment_wan: int | None = Field(default=None, ge=0, le=10**12)
+
+    _no_bools = field_validator("start_year", "end_year", "total_investment_wan", mode="before")(
+        reject_bool
+    )
 
     @field_validator("*")
     @classmethod

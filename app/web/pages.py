@@ -79,15 +79,19 @@ def render(
     return response
 
 
-def error_page(request: Request, status_code: int, detail: str) -> Response:
+def error_page(
+    request: Request, status_code: int, detail: str, headers: dict[str, str] | None = None
+) -> Response:
     """A problem shown as a page instead of problem+json."""
-    return render(
+    response = render(
         request,
         "error.html",
         {"detail": detail, "status": status_code},
         user=None,
         status_code=status_code,
     )
+    response.headers.update(headers or {})
+    return response
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -117,7 +121,7 @@ class PageRoute(APIRoute):
                 message = i18n.message(language(request), "csrf_failed")
                 return error_page(request, 403, message)
             except AppError as exc:
-                return error_page(request, exc.status_code, exc.detail)
+                return error_page(request, exc.status_code, exc.detail, exc.headers)
             except RequestValidationError as exc:
                 detail = "; ".join(
                     f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors()

@@ -1,9 +1,9 @@
 """Web pages for planners and officers, on the same services as the API."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from app.progress.schemas import ApproveRequest, ReturnRequest
 from app.projects import service as projects
 from app.projects.schemas import MAX_PAGE, ProjectListQuery
 from app.projects.service import API_PREFIX
+from app.ratelimit import RateLimiter
 from app.reports import service as reports
 from app.rollups.schemas import Dim
 from app.spreadsheets import service as spreadsheets
@@ -43,6 +44,18 @@ from app.web.session import (
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
 root = APIRouter(include_in_schema=False)
 
+
+def _allowance(kind: str) -> Any:
+    # The API's per-token limits hold for the same token signed in here.
+    def count(request: Request, user: WebUser) -> None:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        limiter.hit(kind, token_id=user.token_id)
+
+    return Depends(count)
+
+
+Writes = _allowance("writes")
+Exports = _allowance("exports")
 ProjectCode = Annotated[str, Path(max_length=16, pattern=r"^[A-Za-z]{3}-\d{1,6}$")]
 Next = Annotated[str, Form(max_length=2000)]
 
@@ -153,7 +166,7 @@ def projects_page(request: Request, session: SessionDep, user: WebUser) -> Respo
     )
 
 
-@router.get("/exports/projects.{export_format}", response_model=None)
+@router.get("/exports/projects.{export_format}", response_model=None, dependencies=[Exports])
 def export_projects(
     request: Request, session: SessionDep, _: WebUser, export_format: ExportFormat
 ) -> Response:
@@ -218,7 +231,7 @@ def _project_page(
 @router.post(
     "/projects/{code}/progress/{entry_id}/review",
     response_model=None,
-    dependencies=[CsrfChecked],
+    dependencies=[CsrfChecked, Writes],
 )
 def review_report(
     request: Request,
@@ -280,7 +293,7 @@ def report_page(
     )
 
 
-@router.post("/projects/{code}/report", response_model=None, dependencies=[CsrfChecked])
+@router.post("/projects/{code}/report", response_model=None, dependencies=[CsrfChecked, Writes])
 def submit_report(
     request: Request,
     session: SessionDep,
@@ -377,7 +390,7 @@ def spreadsheet_page(request: Request, session: SessionDep, user: WebUser) -> Re
     )
 
 
-@router.get("/spreadsheet/template", response_model=None)
+@router.get("/spreadsheet/template", response_model=None, dependencies=[Exports])
 def spreadsheet_template(
     session: SessionDep,
     user: WebUser,
@@ -395,7 +408,7 @@ def spreadsheet_template(
     )
 
 
-@router.post("/spreadsheet", response_model=None, dependencies=[CsrfChecked])
+@router.post("/spreadsheet", response_model=None, dependencies=[CsrfChecked, Writes, Exports])
 def upload_spreadsheet(
     request: Request,
     session: SessionDep,

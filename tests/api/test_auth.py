@@ -33,7 +33,7 @@ def test_without_token_is_401_problem(client, path):
 def test_unknown_token_is_401(client, path):
     response = client.get(path, headers={"Authorization": "Bearer kp_not-a-real-token"})
     assert response.status_code == 401
-    assert response.json()["detail"] == "The API token is unknown or revoked."
+    assert response.json()["detail"] == "The API token is unknown, expired or revoked."
 
 
 def test_wrong_scheme_is_401(client, token_for):

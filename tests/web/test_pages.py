@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from sqlmodel import func, select
 
 from app.auth.tokens import create_token, revoke_token
 from app.models import ProgressEntry, Role
+from app.ratelimit import RateLimiter
 from app.web import i18n
 from app.web.views import due_period
 from tests.web.conftest import csrf_of
@@ -444,3 +446,26 @@ def test_officers_cannot_review(sign_in):
         data={"csrf": csrf_of(page.text), "decision": "approve"},
     )
     assert response.status_code == 403
+
+
+def test_the_api_allowances_hold_on_the_pages(sign_in, session):
+    browser = sign_in("officer", "gaoxin")
+    browser.app.state.rate_limiter = RateLimiter(  # type: ignore[attr-defined]
+        storage_url="memory://",
+        writes="1/minute",
+        exports="1/minute",
+        namespace=f"test-{uuid.uuid4().hex}",
+    )
+    assert browser.get("/web/exports/projects.csv?park=gaoxin").status_code == 200
+    refused = browser.get("/web/exports/projects.csv?park=gaoxin")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+    form = report_form(browser, "INF-005")
+    data = {**form, "as_of": "2026-10-31", "status": "under_construction"}
+    first = browser.post("/web/projects/INF-005/report", data=data, follow_redirects=False)
+    assert first.status_code == 303
+    before = entries(session, "INF-005")
+    data["request_key"] = uuid.uuid4().hex
+    assert browser.post("/web/projects/INF-005/report", data=data).status_code == 429
+    assert entries(session, "INF-005") == before

@@ -1,0 +1,81 @@
+"""Security response headers on every answer, and CORS only where it is configured."""
+
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings
+
+# The API answers JSON and files, never pages: nothing may load from it or frame it.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The documentation pages run Swagger UI and ReDoc from their CDN; they only must not be framed.
+DOCS_POLICY = "frame-ancestors 'none'"
+
+CORS_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+]
+CORS_EXPOSED_HEADERS = [
+    "Content-Disposition",
+    "ETag",
+    "Idempotent-Replayed",
+    "Location",
+    "Retry-After",
+]
+
+
+class SecurityHeaders:
+    """ASGI middleware: nosniff, no referrer, no framing and a cache policy for token data."""
+
+    def __init__(self, app: ASGIApp, *, docs_paths: frozenset[str]) -> None:
+        self.app = app
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_docs = scope["path"] in self.docs_paths
+        authenticated = any(name == b"authorization" for name, _ in scope["headers"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault(
+                    "Content-Security-Policy", DOCS_POLICY if is_docs else API_POLICY
+                )
+                if authenticated and "cache-control" not in headers:
+                    # What a token reads is for that token only. Answers with a validator may
+                    # be kept privately and revalidated (304); the rest is not stored at all.
+                    private = "etag" in headers or message["status"] == 304
+                    headers["Cache-Control"] = "private, no-cache" if private else "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install_security_headers(app: FastAPI, settings: Settings) -> None:
+    """Add the security headers to every answer and, if origins are configured, CORS."""
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            # Bearer tokens travel in a header, never in cookies: no credentials mode needed.
+            allow_credentials=False,
+            max_age=600,
+        )
+    docs_paths = frozenset(
+        path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path
+    )
+    app.add_middleware(SecurityHeaders, docs_paths=docs_paths)

@@ -1,0 +1,112 @@
+"""What the property-based tests (tests/test_fuzz.py) found, kept as plain regression tests."""
+
+import pytest
+from sqlmodel import func, select
+
+from app.models import ProgressEntry, Project
+
+REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
+NEW_PROJECT = {
+    "category": "innovation",
+    "name": "新项目",
+    "park_id": "gaoxin",
+    "start_year": 2026,
+    "end_year": 2027,
+    "total_investment_wan": 100,
+}
+
+
+def _counts(session):
+    return tuple(
+        session.exec(select(func.count()).select_from(model)).one()
+        for model in (ProgressEntry, Project)
+    )
+
+
+def test_numbers_are_not_booleans(client, session, auth):
+    # `false` used to be stored as 0 and `true` as 1.
+    before = _counts(session)
+    response = client.post(
+        "/api/v1/projects",
+        json={**NEW_PROJECT, "total_investment_wan": False},
+        headers=auth("admin"),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "total_investment_wan"]
+    response = client.post(
+        "/api/v1/projects/INF-005/progress",
+        json={**REPORT, "percent_complete": True},
+        headers=auth("officer", "gaoxin"),
+    )
+    assert response.status_code == 422
+    assert _counts(session) == before
+
+
+def test_update_schemas_do_not_offer_null(client):
+    # The schemas offered null for every field of a PATCH; the service refuses it.
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("ParkUpdate", "ProjectUpdate"):
+        for field, prop in schemas[name]["properties"].items():
+            assert "null" not in str(prop), (name, field)
+    bounds = schemas["ProjectUpdate"]["properties"]["start_year"]
+    assert (bounds["minimum"], bounds["maximum"]) == (1949, 2100)
+
+
+@pytest.mark.parametrize("query", ["park=", "park=gaoxin,", "status=,completed", "start_year="])
+def test_empty_filter_values_are_refused_not_ignored(client, auth, query):
+    # `?park=` used to be dropped, so the answer covered every park.
+    response = client.get(
+        f"/api/v1/reports/changes?from_date=2026-01-01&to_date=2026-02-01&{query}", headers=auth()
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][:1] == ["query"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reports/reconciliation?format=csv&forma=xlsx",
+        "/api/v1/parks?tier=key",
+        "/api/v1/projects/INF-005?figure=official",
+        "/api/v1/projects?parks=gaoxin",
+    ],
+)
+def test_unknown_query_parameters_are_refused(client, auth, path):
+    # A misspelt filter used to be ignored on some operations: the answer silently covered more.
+    response = client.get(path, headers=auth())
+    assert response.status_code == 422
+    body = response.json()
+    assert body["errors"][0]["type"] == "extra_forbidden"
+    assert "Unknown query parameter" in body["detail"]
+
+
+def test_known_query_parameters_still_work(client, auth):
+    headers = auth()
+    assert (
+        client.get("/api/v1/projects/INF-005?figures=official", headers=headers).status_code == 200
+    )
+    assert (
+        client.get("/api/v1/reports/reconciliation?format=csv", headers=headers).status_code == 200
+    )
+    assert (
+        client.get("/api/v1/projects?park=gaoxin&limit=2&sort=-code", headers=headers).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/v1/rollups?by=park,category&figures=official", headers=headers).status_code
+        == 200
+    )
+
+
+def test_broken_multipart_upload_is_422(client, auth, session):
+    # It was an undocumented 400.
+    before = _counts(session)
+    response = client.post(
+        "/api/v1/progress-uploads",
+        content=b"--b\r\n[{}, {}]--b--\r\n",
+        headers={**auth("officer", "gaoxin"), "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["type"] == "multipart_invalid"
+    assert _counts(session) == before
