@@ -16,6 +16,7 @@ from app.idempotency import IdempotentRequest
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.progress.schemas import REPORTING_TZ, Figures, ProgressCreate, ProgressEntryPublic
+from app.rollups import queries
 
 # Newest first: by the date reported on, then by when it was received.
 NEWEST_FIRST = (
@@ -56,6 +57,21 @@ def end_of_day_utc(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=REPORTING_TZ).astimezone(UTC)
 
 
+def entry_conditions(figures: Figures, *, as_of: date | None = None) -> list[Any]:
+    """Which entries may state a project's figures, as conditions on `queries.NEWEST`."""
+    entry = queries.NEWEST
+    conditions: list[Any] = []
+    if figures is Figures.official:
+        conditions.append(col(entry.review_state) == ReviewState.approved)
+    if as_of is not None:
+        conditions.append(col(entry.as_of) <= as_of)
+        # The printed baseline was public from the plan's date, whenever it was loaded.
+        conditions.append(
+            sa.or_(col(entry.received_at) < end_of_day_utc(as_of), col(entry.is_baseline))
+        )
+    return conditions
+
+
 def current_entries(
     figures: Figures,
     *,
@@ -67,54 +83,9 @@ def current_entries(
     A period counts with its newest revision (with `official` figures, its newest approved
     one); the current entry is the counting entry with the latest `as_of`, then the latest
     receipt. With `as_of`, reports dated or received after the end of that day are unseen.
+    `entry_id` is NULL for a project with no such entry.
     """
-    conditions = []
-    if figures is Figures.official:
-        conditions.append(col(ProgressEntry.review_state) == ReviewState.approved)
-    if as_of is not None:
-        conditions.append(col(ProgressEntry.as_of) <= as_of)
-        # The printed baseline was public from the plan's date, whenever it was loaded.
-        conditions.append(
-            sa.or_(
-                col(ProgressEntry.received_at) < end_of_day_utc(as_of),
-                col(ProgressEntry.is_baseline),
-            )
-        )
-    if project_ids is not None:
-        conditions.append(col(ProgressEntry.project_id).in_(project_ids))
-    counting = (
-        sa.select(
-            col(ProgressEntry.id).label("id"),
-            col(ProgressEntry.project_id).label("project_id"),
-            sa.func.row_number()
-            .over(
-                partition_by=(col(ProgressEntry.project_id), col(ProgressEntry.period)),
-                order_by=col(ProgressEntry.revision).desc(),
-            )
-            .label("period_rank"),
-            sa.func.row_number()
-            .over(partition_by=col(ProgressEntry.project_id), order_by=NEWEST_FIRST)
-            .label("recency"),
-        )
-        .where(*conditions)
-        .subquery()
-    )
-    ranked = (
-        sa.select(
-            counting.c.id,
-            counting.c.project_id,
-            sa.func.row_number()
-            .over(partition_by=counting.c.project_id, order_by=counting.c.recency)
-            .label("rank"),
-        )
-        .where(counting.c.period_rank == 1)
-        .subquery()
-    )
-    return (
-        sa.select(ranked.c.project_id, ranked.c.id.label("entry_id"))
-        .where(ranked.c.rank == 1)
-        .subquery()
-    )
+    return queries.current_entries(entry_conditions(figures, as_of=as_of), project_ids=project_ids)
 
 
 def latest_entries(

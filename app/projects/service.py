@@ -104,7 +104,8 @@ def _status_condition(statuses: list[ProjectStatus], figures: Figures, as_of: da
     condition: sa.ColumnElement[bool] = col(Project.id).in_(matching)
     if ProjectStatus.pre_construction in statuses:
         # With no (approved) report by then, a project has not started.
-        condition = sa.or_(condition, col(Project.id).not_in(sa.select(current.c.project_id)))
+        unreported = sa.select(current.c.project_id).where(current.c.entry_id.is_(None))
+        condition = sa.or_(condition, col(Project.id).in_(unreported))
     return condition
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
 from app.progress.schemas import REPORTING_TZ, Figures
-from app.progress.service import FIGURE_PREFIX, current_entries
+from app.progress.service import FIGURE_PREFIX, current_entries, entry_conditions
 from app.projects.schemas import ProjectFilters
 from app.projects.service import API_PREFIX, filter_conditions
 from app.rollups import queries
@@ -35,17 +35,21 @@ def reference_year(day: date) -> float:
     return day.year + day.timetuple().tm_yday / days_in_year
 
 
-def figures_state(figures: Figures, as_of: date | None) -> queries.ProjectState:
-    """Where the figures come from: the project rows for the present, else ranked history."""
+def figures_state(
+    figures: Figures, as_of: date | None, *, dialect: str | None = None
+) -> queries.ProjectState:
+    """Where the figures come from: the project rows for the present, else history."""
     if as_of is None:
         return queries.present_state(FIGURE_PREFIX[figures])
-    return queries.project_state(current_entries(figures, as_of=as_of))
+    if dialect is None:
+        return queries.project_state(current_entries(figures, as_of=as_of))
+    return queries.current_state(entry_conditions(figures, as_of=as_of), dialect=dialect)
 
 
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     """Group the filtered portfolio by `query.by`; every sum comes from the database."""
     conditions = filter_conditions(session, query)
-    state = figures_state(query.figures, query.as_of)
+    state = figures_state(query.figures, query.as_of, dialect=session.get_bind().dialect.name)
     reporting_year = query.effective_reporting_year()
     reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
     dims = queries.dimensions(state, reporting_year)
