@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.etags import etag, require_if_match
@@ -152,9 +153,18 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
 
 def get_project(session: Session, *, code: str) -> Project:
     """Load a project by code (case-insensitive) or raise NotFound."""
-    project = session.exec(select(Project).where(Project.code == code.upper())).first()
-    if project is None:
+    # Category and park come in the same query: every answer about a project shows them.
+    row = session.exec(
+        select(Project, Category, Park)
+        .join(Category, col(Category.id) == Project.category_id)
+        .join(Park, col(Park.id) == Project.park_id)
+        .where(Project.code == code.upper())
+    ).first()
+    if row is None:
         raise NotFound(f"No project has the code {code!r}.")
+    project, category, park = row
+    set_committed_value(project, "category", category)
+    set_committed_value(project, "park", park)
     return project
 
 
