@@ -1,7 +1,10 @@
 """Rollups: the filtered portfolio grouped by one or two dimensions, with drill-down links."""
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date, datetime
+from threading import Lock
+from time import monotonic
 from typing import Any
 from urllib.parse import urlencode
 
@@ -77,6 +80,46 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
         column_totals=rows(query.by[1:]) if crosstab else None,
         totals=_measures(run(())[0]),
     )
+
+
+# Two writers' commits can land in the opposite order of their ids and timestamps, leaving
+# the data version unchanged by the later commit; a short life bounds how long a rollup
+# computed between them is served.
+CACHE_SECONDS = 5.0
+
+
+class RollupCache:
+    """Rollups an application computed recently, by ETag (which moves with the data) and day."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[tuple[str, date], tuple[float, Rollup]] = OrderedDict()
+        self._lock = Lock()
+        self._size = size
+
+    def get(self, key: tuple[str, date]) -> Rollup | None:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or monotonic() - hit[0] >= CACHE_SECONDS:
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, date], rollup: Rollup) -> None:
+        with self._lock:
+            self._entries[key] = (monotonic(), rollup)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+def cached_rollup(session: Session, *, query: RollupQuery, etag: str, cache: RollupCache) -> Rollup:
+    """`build_rollup`, answered from `cache` while the data and the day are unchanged."""
+    # The day matters too: it sets the reporting year and how much of each schedule elapsed.
+    key = (etag, datetime.now(REPORTING_TZ).date())
+    rollup = cache.get(key)
+    if rollup is None:
+        rollup = build_rollup(session, query=query)
+        cache.put(key, rollup)
+    return rollup
 
 
 def _measures(row: sa.Row[Any]) -> Measures:
