@@ -173,8 +173,16 @@ def append_report(
     project = session.exec(locked.execution_options(populate_existing=True)).one()
     if project.archived_at is not None:
         raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
-    history = session.exec(
-        select(ProgressEntry).where(ProgressEntry.project_id == project_id)
+    # Only the columns the checks and the figures need, not whole entries with their notes.
+    history = session.execute(
+        sa.select(
+            col(ProgressEntry.period),
+            col(ProgressEntry.revision),
+            col(ProgressEntry.status),
+            col(ProgressEntry.percent_complete),
+            col(ProgressEntry.invested_to_date_wan),
+            col(ProgressEntry.issues),
+        ).where(col(ProgressEntry.project_id) == project_id)
     ).all()
     period = report.as_of.strftime("%Y-%m")
     _check_consistency(report, period=period, history=history)
@@ -194,7 +202,13 @@ def append_report(
     )
     session.add(entry)
     session.flush()
-    refresh_figures(session, project=project)
+    # A new report is submitted, not approved: only the latest figures can move. They are
+    # stated by the newest revision of the latest period, found here in the history in hand.
+    candidates: list[Any] = [*history, entry]
+    current = max(candidates, key=lambda e: (e.period, e.revision))
+    _copy_figures(project, FIGURE_PREFIX[Figures.latest], current)
+    project.updated_at = utcnow()
+    session.add(project)
     return entry
 
 
@@ -207,25 +221,24 @@ def refresh_figures(session: Session, *, project: Project) -> None:
     assert project.id is not None
     for figures, prefix in FIGURE_PREFIX.items():
         current = latest_entries(session, project_ids=[project.id], figures=figures).get(project.id)
-        setattr(
-            project,
-            f"{prefix}status",
-            current.status if current else ProjectStatus.pre_construction,
-        )
-        setattr(project, f"{prefix}percent_complete", current.percent_complete if current else None)
-        setattr(
-            project,
-            f"{prefix}invested_to_date_wan",
-            current.invested_to_date_wan if current else None,
-        )
-        setattr(project, f"{prefix}open_issues", bool(current and current.issues))
+        _copy_figures(project, prefix, current)
     project.updated_at = utcnow()
     session.add(project)
 
 
-def _check_consistency(
-    report: ProgressCreate, *, period: str, history: Sequence[ProgressEntry]
-) -> None:
+def _copy_figures(project: Project, prefix: str, current: Any) -> None:
+    # `current` is an entry or a row of its columns; None: no report, so not started.
+    setattr(
+        project, f"{prefix}status", current.status if current else ProjectStatus.pre_construction
+    )
+    setattr(project, f"{prefix}percent_complete", current.percent_complete if current else None)
+    setattr(
+        project, f"{prefix}invested_to_date_wan", current.invested_to_date_wan if current else None
+    )
+    setattr(project, f"{prefix}open_issues", bool(current and current.issues))
+
+
+def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence[Any]) -> None:
     errors = []
     percent = report.percent_complete
     if report.status is ProjectStatus.completed and percent is not None and percent < 100:
@@ -257,11 +270,11 @@ def _check_consistency(
 
 
 def _investment_errors(
-    invested: int, *, period: str, history: Sequence[ProgressEntry]
+    invested: int, *, period: str, history: Sequence[Any]
 ) -> list[dict[str, object]]:
     # Investment to date is cumulative: it may not fall below an earlier period's figure nor
     # rise above a later one's. Each period counts with its newest revision.
-    counting: dict[str, ProgressEntry] = {}
+    counting: dict[str, Any] = {}
     for entry in history:
         if entry.invested_to_date_wan is None or entry.period == period:
             continue
