@@ -3,6 +3,7 @@
 from fastapi import APIRouter, FastAPI
 
 from app import health
+from app.admission import ConcurrencyLimit
 from app.categories.router import router as categories_router
 from app.config import get_settings
 from app.limits import BodySizeLimit
@@ -51,6 +52,8 @@ def create_app() -> FastAPI:
         json_limit=settings.max_json_body_bytes,
         upload_limit=settings.max_upload_bytes,
     )
+    # The engine's pool holds db_pool_size connections plus as many overflow ones.
+    app.add_middleware(ConcurrencyLimit, limit=2 * settings.db_pool_size)
     api = APIRouter(prefix="/api/v1")
     for router in (
         projects_router,
