@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format migrate seed clean
+.PHONY: run test lint typecheck format migrate seed clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: lint typecheck
 	env -u TEST_DATABASE_URL $(BIN)/pytest --cov --cov-report=
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest --cov --cov-append --cov-report=; fi
 	$(BIN)/coverage report --fail-under=85
+
+# The benchmark (bench/run.py): fresh PostgreSQL databases at two sizes, the service with one
+# and two workers against a thin baseline (bench/baseline), loaded with wrk. Needs node/npm
+# and wrk; BENCH_PG_URL names the server, BENCH_PROJECTS the synthetic size (100000).
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	cd bench/baseline && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m bench.run
 
 format: $(STAMP)
 	$(BIN)/ruff format .
