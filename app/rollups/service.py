@@ -1,7 +1,7 @@
 """Rollups: the filtered portfolio grouped by one or two dimensions, with drill-down links."""
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from threading import Lock
 from time import monotonic
@@ -93,6 +93,7 @@ class RollupCache:
 
     def __init__(self, size: int = 256) -> None:
         self._entries: OrderedDict[tuple[str, date], tuple[float, Rollup]] = OrderedDict()
+        self._building: dict[tuple[str, date], Lock] = {}
         self._lock = Lock()
         self._size = size
 
@@ -110,16 +111,30 @@ class RollupCache:
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
 
+    def get_or_build(self, key: tuple[str, date], build: Callable[[], Rollup]) -> Rollup:
+        """The cached rollup, else built by one request while the others asking wait for it."""
+        rollup = self.get(key)
+        if rollup is not None:
+            return rollup
+        # Without this, every request arriving while a rollup is missing computes it too,
+        # and under load the database drowns in identical GROUP BYs.
+        with self._lock:
+            building = self._building.setdefault(key, Lock())
+        with building:
+            rollup = self.get(key)
+            if rollup is None:
+                rollup = build()
+                self.put(key, rollup)
+        with self._lock:
+            self._building.pop(key, None)
+        return rollup
+
 
 def cached_rollup(session: Session, *, query: RollupQuery, etag: str, cache: RollupCache) -> Rollup:
     """`build_rollup`, answered from `cache` while the data and the day are unchanged."""
     # The day matters too: it sets the reporting year and how much of each schedule elapsed.
     key = (etag, datetime.now(REPORTING_TZ).date())
-    rollup = cache.get(key)
-    if rollup is None:
-        rollup = build_rollup(session, query=query)
-        cache.put(key, rollup)
-    return rollup
+    return cache.get_or_build(key, lambda: build_rollup(session, query=query))
 
 
 def _measures(row: sa.Row[Any]) -> Measures:

@@ -1,5 +1,9 @@
 """Rollups are answered from memory only while the data, the question and the day are the same."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
 from app.rollups import service
 
 
@@ -49,3 +53,19 @@ def test_cached_rollups_expire(client, auth, monkeypatch):
     client.get("/api/v1/rollups?by=park", headers=headers)
     client.get("/api/v1/rollups?by=park", headers=headers)
     assert len(calls) == 2
+
+
+def test_concurrent_misses_build_once():
+    cache = service.RollupCache()
+    built = []
+
+    def build():
+        time.sleep(0.05)
+        built.append(1)
+        return "rollup"
+
+    key = ('W/"x"', date(2026, 11, 23))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: cache.get_or_build(key, build), range(8)))
+    assert answers == ["rollup"] * 8
+    assert len(built) == 1
