@@ -286,6 +286,21 @@ def wrk(
     return result
 
 
+def settle(url: str, timeout: float = 120) -> None:
+    """Wait until the database runs no query of a finished run, so none slows the next."""
+    engine = sa.create_engine(url)
+    deadline = time.monotonic() + timeout
+    busy = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND state = 'active' AND pid <> pg_backend_pid()"
+    )
+    with engine.connect() as conn:
+        while conn.execute(busy).scalar_one() and time.monotonic() < deadline:
+            conn.rollback()
+            time.sleep(0.2)
+    engine.dispose()
+
+
 def warm_up(targets: list[Target], paths: list[str], headers: dict[str, str]) -> None:
     for target in targets:
         for path in paths:
@@ -337,6 +352,7 @@ def bench_size(config: Config, size: str) -> dict[str, Any]:
                             duration=config.duration,
                             env={**load_env, "BENCH_TOKEN": reader},
                         )
+                        settle(url)
                         runs.append(
                             {"size": size, "scenario": scenario, "target": target.name, **result}
                         )
@@ -352,6 +368,7 @@ def bench_size(config: Config, size: str) -> dict[str, Any]:
                     duration=config.duration,
                     env={**load_env, "BENCH_TOKEN": reader, "BENCH_DATES": str(as_of_file)},
                 )
+                settle(url)
                 runs.append(
                     {"size": size, "scenario": "rollup_park_as_of", "target": target.name, **result}
                 )
@@ -399,6 +416,7 @@ def post_reports(
                 duration=config.duration,
                 env={**load_env, "BENCH_TOKEN": secret, "BENCH_DATES": str(dates_file)},
             )
+            settle(url)
             stored = scalar(
                 url,
                 "SELECT count(*) FROM progress_entry WHERE reporter_token_id = :t",
