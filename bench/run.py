@@ -500,7 +500,8 @@ def markdown(result: dict[str, Any], path: Path) -> str:
         def cell(run: dict[str, Any] | None) -> str:
             if run is None:
                 return "—"
-            return f"{run['rps']:,.0f} ({run['p50_ms']} / {run['p99_ms']})"
+            rate = f"{run['rps']:,.0f}" if run["rps"] >= 10 else f"{run['rps']:.1f}"
+            return f"{rate} ({run['p50_ms']} / {run['p99_ms']})"
 
         for scenario in [s for s, _, _ in READS] + ["rollup_park_as_of", "post_report"]:
             for connections in sorted({r["connections"] for r in runs}):
