@@ -196,7 +196,7 @@ app.get("/api/v1/rollups", async (request, reply) => {
   const now = new Date();
   const start = Date.UTC(now.getUTCFullYear(), 0, 1);
   const referenceYear = now.getUTCFullYear() + (now - start) / (366 * 86400e3);
-  // One query after another on one connection, as the service runs them.
+  // One query after another, as the service runs them.
   const main = await grouped(dims, referenceYear);
   const first = dims.length === 2 ? await grouped(dims.slice(0, 1), referenceYear) : null;
   const second = dims.length === 2 ? await grouped(dims.slice(1), referenceYear) : null;
