@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck audit format migrate seed clean
+.PHONY: run test lint typecheck audit format migrate seed clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ test: lint typecheck
 # Known vulnerabilities (PyPI's advisory data) in every installed dependency; fails on any.
 audit: $(STAMP)
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
+
+# The benchmark (bench/run.py): fresh PostgreSQL databases at two sizes, the service with one
+# and two workers against a thin baseline (bench/baseline), loaded with wrk. Needs node/npm
+# and wrk; BENCH_PG_URL names the server, BENCH_PROJECTS the synthetic size (100000).
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	cd bench/baseline && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m bench.run
+	$(BIN)/python bench/pages.py --database-url "$${BENCH_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}" --out bench/results/pages-postgresql.json
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import health, metrics
+from app.admission import ConcurrencyLimit
 from app.categories.router import router as categories_router
 from app.config import get_settings
 from app.db import dispose_engine
@@ -74,6 +75,8 @@ def create_app() -> FastAPI:
     )
     install_security_headers(app, settings)
     install_rate_limits(app, settings)
+    # The engine's pool holds db_pool_size connections plus as many overflow ones.
+    app.add_middleware(ConcurrencyLimit, limit=2 * settings.db_pool_size)
     app.add_middleware(RequestObservability)
     api = APIRouter(
         prefix="/api/v1",

@@ -204,6 +204,16 @@ class ProgressEntry(SQLModel, table=True):
             "project_id", "period", "revision", name="uq_progress_entry_project_period_revision"
         ),
         sa.Index("ix_progress_entry_project_as_of", "project_id", "as_of", "received_at"),
+        # The current-entry lookup walks a project's periods newest first and skips, inside
+        # the index, entries dated after `as_of` or (official figures) not approved.
+        sa.Index(
+            "ix_progress_entry_project_recency",
+            "project_id",
+            "period",
+            "revision",
+            "as_of",
+            "review_state",
+        ),
         sa.Index("ix_progress_entry_period", "period"),
         sa.Index("ix_progress_entry_review_state", "review_state"),
         sa.Index("ix_progress_entry_reviewed_at", "reviewed_at"),

@@ -16,6 +16,7 @@ from app.idempotency import IdempotentRequest
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.progress.schemas import REPORTING_TZ, Figures, ProgressCreate, ProgressEntryPublic
+from app.rollups import queries
 
 # Newest first: by the date reported on, then by when it was received.
 NEWEST_FIRST = (
@@ -56,6 +57,21 @@ def end_of_day_utc(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=REPORTING_TZ).astimezone(UTC)
 
 
+def entry_conditions(figures: Figures, *, as_of: date | None = None) -> list[Any]:
+    """Which entries may state a project's figures, as conditions on `queries.NEWEST`."""
+    entry = queries.NEWEST
+    conditions: list[Any] = []
+    if figures is Figures.official:
+        conditions.append(col(entry.review_state) == ReviewState.approved)
+    if as_of is not None:
+        conditions.append(col(entry.as_of) <= as_of)
+        # The printed baseline was public from the plan's date, whenever it was loaded.
+        conditions.append(
+            sa.or_(col(entry.received_at) < end_of_day_utc(as_of), col(entry.is_baseline))
+        )
+    return conditions
+
+
 def current_entries(
     figures: Figures,
     *,
@@ -67,54 +83,9 @@ def current_entries(
     A period counts with its newest revision (with `official` figures, its newest approved
     one); the current entry is the counting entry with the latest `as_of`, then the latest
     receipt. With `as_of`, reports dated or received after the end of that day are unseen.
+    `entry_id` is NULL for a project with no such entry.
     """
-    conditions = []
-    if figures is Figures.official:
-        conditions.append(col(ProgressEntry.review_state) == ReviewState.approved)
-    if as_of is not None:
-        conditions.append(col(ProgressEntry.as_of) <= as_of)
-        # The printed baseline was public from the plan's date, whenever it was loaded.
-        conditions.append(
-            sa.or_(
-                col(ProgressEntry.received_at) < end_of_day_utc(as_of),
-                col(ProgressEntry.is_baseline),
-            )
-        )
-    if project_ids is not None:
-        conditions.append(col(ProgressEntry.project_id).in_(project_ids))
-    counting = (
-        sa.select(
-            col(ProgressEntry.id).label("id"),
-            col(ProgressEntry.project_id).label("project_id"),
-            sa.func.row_number()
-            .over(
-                partition_by=(col(ProgressEntry.project_id), col(ProgressEntry.period)),
-                order_by=col(ProgressEntry.revision).desc(),
-            )
-            .label("period_rank"),
-            sa.func.row_number()
-            .over(partition_by=col(ProgressEntry.project_id), order_by=NEWEST_FIRST)
-            .label("recency"),
-        )
-        .where(*conditions)
-        .subquery()
-    )
-    ranked = (
-        sa.select(
-            counting.c.id,
-            counting.c.project_id,
-            sa.func.row_number()
-            .over(partition_by=counting.c.project_id, order_by=counting.c.recency)
-            .label("rank"),
-        )
-        .where(counting.c.period_rank == 1)
-        .subquery()
-    )
-    return (
-        sa.select(ranked.c.project_id, ranked.c.id.label("entry_id"))
-        .where(ranked.c.rank == 1)
-        .subquery()
-    )
+    return queries.current_entries(entry_conditions(figures, as_of=as_of), project_ids=project_ids)
 
 
 def latest_entries(
@@ -203,8 +174,16 @@ def append_report(
     project = session.exec(locked.execution_options(populate_existing=True)).one()
     if project.archived_at is not None:
         raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
-    history = session.exec(
-        select(ProgressEntry).where(ProgressEntry.project_id == project_id)
+    # Only the columns the checks and the figures need, not whole entries with their notes.
+    history = session.execute(
+        sa.select(
+            col(ProgressEntry.period),
+            col(ProgressEntry.revision),
+            col(ProgressEntry.status),
+            col(ProgressEntry.percent_complete),
+            col(ProgressEntry.invested_to_date_wan),
+            col(ProgressEntry.issues),
+        ).where(col(ProgressEntry.project_id) == project_id)
     ).all()
     period = report.as_of.strftime("%Y-%m")
     _check_consistency(report, period=period, history=history)
@@ -224,7 +203,13 @@ def append_report(
     )
     session.add(entry)
     session.flush()
-    refresh_figures(session, project=project)
+    # A new report is submitted, not approved: only the latest figures can move. They are
+    # stated by the newest revision of the latest period, found here in the history in hand.
+    candidates: list[Any] = [*history, entry]
+    current = max(candidates, key=lambda e: (e.period, e.revision))
+    _copy_figures(project, FIGURE_PREFIX[Figures.latest], current)
+    project.updated_at = utcnow()
+    session.add(project)
     return entry
 
 
@@ -237,25 +222,24 @@ def refresh_figures(session: Session, *, project: Project) -> None:
     assert project.id is not None
     for figures, prefix in FIGURE_PREFIX.items():
         current = latest_entries(session, project_ids=[project.id], figures=figures).get(project.id)
-        setattr(
-            project,
-            f"{prefix}status",
-            current.status if current else ProjectStatus.pre_construction,
-        )
-        setattr(project, f"{prefix}percent_complete", current.percent_complete if current else None)
-        setattr(
-            project,
-            f"{prefix}invested_to_date_wan",
-            current.invested_to_date_wan if current else None,
-        )
-        setattr(project, f"{prefix}open_issues", bool(current and current.issues))
+        _copy_figures(project, prefix, current)
     project.updated_at = utcnow()
     session.add(project)
 
 
-def _check_consistency(
-    report: ProgressCreate, *, period: str, history: Sequence[ProgressEntry]
-) -> None:
+def _copy_figures(project: Project, prefix: str, current: Any) -> None:
+    # `current` is an entry or a row of its columns; None: no report, so not started.
+    setattr(
+        project, f"{prefix}status", current.status if current else ProjectStatus.pre_construction
+    )
+    setattr(project, f"{prefix}percent_complete", current.percent_complete if current else None)
+    setattr(
+        project, f"{prefix}invested_to_date_wan", current.invested_to_date_wan if current else None
+    )
+    setattr(project, f"{prefix}open_issues", bool(current and current.issues))
+
+
+def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence[Any]) -> None:
     errors = []
     percent = report.percent_complete
     if report.status is ProjectStatus.completed and percent is not None and percent < 100:
@@ -287,11 +271,11 @@ def _check_consistency(
 
 
 def _investment_errors(
-    invested: int, *, period: str, history: Sequence[ProgressEntry]
+    invested: int, *, period: str, history: Sequence[Any]
 ) -> list[dict[str, object]]:
     # Investment to date is cumulative: it may not fall below an earlier period's figure nor
     # rise above a later one's. Each period counts with its newest revision.
-    counting: dict[str, ProgressEntry] = {}
+    counting: dict[str, Any] = {}
     for entry in history:
         if entry.invested_to_date_wan is None or entry.period == period:
             continue

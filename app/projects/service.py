@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.etags import etag, require_if_match
@@ -104,7 +105,8 @@ def _status_condition(statuses: list[ProjectStatus], figures: Figures, as_of: da
     condition: sa.ColumnElement[bool] = col(Project.id).in_(matching)
     if ProjectStatus.pre_construction in statuses:
         # With no (approved) report by then, a project has not started.
-        condition = sa.or_(condition, col(Project.id).not_in(sa.select(current.c.project_id)))
+        unreported = sa.select(current.c.project_id).where(current.c.entry_id.is_(None))
+        condition = sa.or_(condition, col(Project.id).in_(unreported))
     return condition
 
 
@@ -162,9 +164,18 @@ def start_years(session: Session) -> list[int]:
 
 def get_project(session: Session, *, code: str) -> Project:
     """Load a project by code (case-insensitive) or raise NotFound."""
-    project = session.exec(select(Project).where(Project.code == code.upper())).first()
-    if project is None:
+    # Category and park come in the same query: every answer about a project shows them.
+    row = session.exec(
+        select(Project, Category, Park)
+        .join(Category, col(Category.id) == Project.category_id)
+        .join(Park, col(Park.id) == Project.park_id)
+        .where(Project.code == code.upper())
+    ).first()
+    if row is None:
         raise NotFound(f"No project has the code {code!r}.")
+    project, category, park = row
+    set_committed_value(project, "category", category)
+    set_committed_value(project, "park", park)
     return project
 
 

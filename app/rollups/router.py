@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import Reader
 from app.caching import CACHE_RESPONSES, ETag
@@ -15,6 +15,15 @@ from app.rollups import service
 from app.rollups.schemas import Rollup, RollupQuery
 
 router = APIRouter(prefix="/rollups", tags=["rollups"])
+
+
+def rollup_cache(request: Request) -> service.RollupCache:
+    """This application's cache of recent rollups (one per worker process)."""
+    state = request.app.state
+    if not hasattr(state, "rollup_cache"):
+        state.rollup_cache = service.RollupCache()
+    cache: service.RollupCache = state.rollup_cache
+    return cache
 
 
 @router.get(
@@ -31,9 +40,10 @@ def get_rollup(
     query: Annotated[RollupQuery, Query()],
     accepted: Accepted,
     etag: ETag,
+    request: Request,
 ) -> Rollup | Response:
     """Counts, planned and invested 万元, statuses, blockers and schedule gap per group."""
-    rollup = service.build_rollup(session, query=query)
+    rollup = service.cached_rollup(session, query=query, etag=etag, cache=rollup_cache(request))
     if export := query.format or accepted:
         return export_response(rollup_table(rollup), export, etag=etag)
     return rollup

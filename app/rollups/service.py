@@ -1,7 +1,10 @@
 """Rollups: the filtered portfolio grouped by one or two dimensions, with drill-down links."""
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from threading import Lock
+from time import monotonic
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +14,7 @@ from sqlmodel import Session
 from app.metrics import rollup_timer
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
 from app.progress.schemas import REPORTING_TZ, Figures
-from app.progress.service import FIGURE_PREFIX, current_entries
+from app.progress.service import FIGURE_PREFIX, current_entries, entry_conditions
 from app.projects.schemas import ProjectFilters
 from app.projects.service import API_PREFIX, filter_conditions
 from app.rollups import queries
@@ -36,17 +39,21 @@ def reference_year(day: date) -> float:
     return day.year + day.timetuple().tm_yday / days_in_year
 
 
-def figures_state(figures: Figures, as_of: date | None) -> queries.ProjectState:
-    """Where the figures come from: the project rows for the present, else ranked history."""
+def figures_state(
+    figures: Figures, as_of: date | None, *, dialect: str | None = None
+) -> queries.ProjectState:
+    """Where the figures come from: the project rows for the present, else history."""
     if as_of is None:
         return queries.present_state(FIGURE_PREFIX[figures])
-    return queries.project_state(current_entries(figures, as_of=as_of))
+    if dialect is None:
+        return queries.project_state(current_entries(figures, as_of=as_of))
+    return queries.current_state(entry_conditions(figures, as_of=as_of), dialect=dialect)
 
 
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     """Group the filtered portfolio by `query.by`; every sum comes from the database."""
     conditions = filter_conditions(session, query)
-    state = figures_state(query.figures, query.as_of)
+    state = figures_state(query.figures, query.as_of, dialect=session.get_bind().dialect.name)
     reporting_year = query.effective_reporting_year()
     reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
     dims = queries.dimensions(state, reporting_year)
@@ -75,6 +82,61 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
         column_totals=rows(query.by[1:]) if crosstab else None,
         totals=_measures(run(())[0]),
     )
+
+
+# Two writers' commits can land in the opposite order of their ids and timestamps, leaving
+# the data version unchanged by the later commit; a short life bounds how long a rollup
+# computed between them is served.
+CACHE_SECONDS = 5.0
+
+
+class RollupCache:
+    """Rollups an application computed recently, by ETag (which moves with the data) and day."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[tuple[str, date], tuple[float, Rollup]] = OrderedDict()
+        self._building: dict[tuple[str, date], Lock] = {}
+        self._lock = Lock()
+        self._size = size
+
+    def get(self, key: tuple[str, date]) -> Rollup | None:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or monotonic() - hit[0] >= CACHE_SECONDS:
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, date], rollup: Rollup) -> None:
+        with self._lock:
+            self._entries[key] = (monotonic(), rollup)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def get_or_build(self, key: tuple[str, date], build: Callable[[], Rollup]) -> Rollup:
+        """The cached rollup, else built by one request while the others asking wait for it."""
+        rollup = self.get(key)
+        if rollup is not None:
+            return rollup
+        # Without this, every request arriving while a rollup is missing computes it too,
+        # and under load the database drowns in identical GROUP BYs.
+        with self._lock:
+            building = self._building.setdefault(key, Lock())
+        with building:
+            rollup = self.get(key)
+            if rollup is None:
+                rollup = build()
+                self.put(key, rollup)
+        with self._lock:
+            self._building.pop(key, None)
+        return rollup
+
+
+def cached_rollup(session: Session, *, query: RollupQuery, etag: str, cache: RollupCache) -> Rollup:
+    """`build_rollup`, answered from `cache` while the data and the day are unchanged."""
+    # The day matters too: it sets the reporting year and how much of each schedule elapsed.
+    key = (etag, datetime.now(REPORTING_TZ).date())
+    return cache.get_or_build(key, lambda: build_rollup(session, query=query))
 
 
 def _measures(row: sa.Row[Any]) -> Measures:

@@ -1,7 +1,7 @@
 """Tokens may expire: api_token.expires_at.
 
 Revision ID: 5b1f0c2d7e43
-Revises: b9822c0e3c93
+Revises: 3b7f0c2d9a41
 Create Date: 2026-11-23 14:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.models
 
 revision: str = "5b1f0c2d7e43"
-down_revision: str | None = "b9822c0e3c93"
+down_revision: str | None = "3b7f0c2d9a41"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
