@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import health, metrics
+from app import docs, health, metrics
 from app.admission import ConcurrencyLimit
 from app.categories.router import router as categories_router
 from app.config import get_settings
@@ -66,6 +66,9 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Served by app.docs from vendored assets instead of FastAPI's CDN-backed pages.
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
     app.add_middleware(
@@ -95,6 +98,7 @@ def create_app() -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(docs.router)
     app.include_router(web.root)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

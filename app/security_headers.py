@@ -6,11 +6,16 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.docs import DOCS_PATHS
 
 # The API answers JSON and files, never pages: nothing may load from it or frame it.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-# The documentation pages run Swagger UI and ReDoc from their CDN; they only must not be framed.
-DOCS_POLICY = "frame-ancestors 'none'"
+# The documentation pages load Swagger UI and ReDoc from this service and start them with an
+# inline script; ReDoc renders in a worker from a blob.
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
+)
 
 CORS_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 CORS_REQUEST_HEADERS = [
@@ -75,7 +80,4 @@ def install_security_headers(app: FastAPI, settings: Settings) -> None:
             allow_credentials=False,
             max_age=600,
         )
-    docs_paths = frozenset(
-        path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path
-    )
-    app.add_middleware(SecurityHeaders, docs_paths=docs_paths)
+    app.add_middleware(SecurityHeaders, docs_paths=DOCS_PATHS)

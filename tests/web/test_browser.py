@@ -322,3 +322,21 @@ def test_phone_sized_screen_and_english(browser, live):
     page.wait_for_selector("html[lang=en]")
     assert page.locator("header nav a").first.inner_text() == "Overview"
     context.close()
+
+
+def test_the_api_docs_render_without_the_internet(page, live):
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith((live.base, "data:", "blob:"))
+            else None
+        ),
+    )
+    page.goto(f"{live.base}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    assert page.locator(".opblock").count() >= 27
+    page.goto(f"{live.base}/redoc")
+    page.wait_for_selector("text=List projects", timeout=30_000)
+    assert outside == []

@@ -469,3 +469,14 @@ def test_the_api_allowances_hold_on_the_pages(sign_in, session):
     data["request_key"] = uuid.uuid4().hex
     assert browser.post("/web/projects/INF-005/report", data=data).status_code == 429
     assert entries(session, "INF-005") == before
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_api_docs_load_only_vendored_assets(client, path):
+    page = client.get(path)
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/static/vendor/"), asset
+        assert client.get(asset).status_code == 200
