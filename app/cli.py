@@ -272,6 +272,7 @@ def demo() -> None:
     for role, description in ROLE_DESCRIPTIONS.items():
         typer.echo(f"  {role:<8} {description}")
     typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)")
+    typer.echo(f"Web pages: {base}/web/  (sign in with any token above)")
     typer.echo(
         f'Try: curl -H "Authorization: Bearer {secrets["demo-planner"]}" '
         f'"{base}/api/v1/projects?park=gaoxin&limit=2"'

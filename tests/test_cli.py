@@ -100,6 +100,7 @@ def test_demo_tokens_are_created_once_and_reused(fresh_env):
     _run("db", "upgrade")
     _run("seed")
     first = _run("demo")
+    assert "/web/" in first.stdout
     assert first.exit_code == 0, first.output
     assert "/docs" in first.output
     assert _count(ApiToken) == 11
