@@ -10,7 +10,7 @@ from app.problems import InvalidInput, field_error
 _known_by_route: dict[int, frozenset[str]] = {}
 
 
-def refuse_unknown_query_parameters(request: Request) -> None:
+async def refuse_unknown_query_parameters(request: Request) -> None:
     """Dependency of every API route: a misspelt filter must not silently widen the answer."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):

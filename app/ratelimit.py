@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Request, Security
 from fastapi.routing import APIRoute
 from limits import parse, storage, strategies
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import Principal, get_principal
 from app.auth.scopes import Scope
@@ -54,10 +55,12 @@ class RateLimiter:
             exports=settings.rate_limit_exports,
         )
 
-    def check(self, request: Request, *, token_id: int) -> None:
+    async def check(self, request: Request, *, token_id: int) -> None:
         """Count the request against each limit it falls under; 429 once one is spent."""
+        # Most requests are reads that no limit counts: they need no worker thread. The
+        # storage may be a network service, so counting happens off the event loop.
         for kind in _kinds(request):
-            self.hit(kind, token_id=token_id)
+            await run_in_threadpool(self.hit, kind, token_id=token_id)
 
     def hit(self, kind: str, *, token_id: int) -> None:
         """Count one write or export of the token; 429 once its allowance is spent."""
@@ -104,14 +107,14 @@ def _can_export(response: dict[str, Any]) -> bool:
     return any(media in response.get("content", {}) for media in _EXPORT_MEDIA_TYPES)
 
 
-def rate_limit(
+async def rate_limit(
     request: Request,
     # Every role reads, so this is the same (cached) principal that reading routes resolve.
     principal: Annotated[Principal, Security(get_principal, scopes=[Scope.read])],
 ) -> None:
     """Dependency of every API route: count writes and exports against the token's limits."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    limiter.check(request, token_id=principal.token_id)
+    await limiter.check(request, token_id=principal.token_id)
 
 
 TOO_MANY_REQUESTS: dict[str, Any] = {

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth.scopes import ROLE_SCOPES, Scope
-from app.auth.tokens import authenticate
+from app.auth.tokens import LiveToken, verify
 from app.db import SessionDep
 from app.models import ApiToken, Role
 from app.problems import Forbidden, Unauthorized
@@ -34,27 +35,35 @@ class Principal:
         return ROLE_SCOPES[self.role]
 
 
-def get_principal(
-    request: Request,
-    security_scopes: SecurityScopes,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """Authenticate the bearer token and check it grants the route's scopes."""
-    if credentials is None:
+def authenticated(request: Request, session: SessionDep) -> Principal:
+    """The principal of the request's bearer token (401 without a live one)."""
+    # No scopes and no security scheme among its dependencies, so FastAPI runs it once per
+    # request however many differently scoped dependencies need it.
+    scheme, secret = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() != "bearer" or not secret:
         raise Unauthorized(
             "This endpoint needs an API token: send `Authorization: Bearer <token>`."
         )
-    token = authenticate(session, credentials.credentials)
-    if token is None or token.id is None:
+    token = verify(session, secret)
+    if token is None:
         raise Unauthorized("The API token is unknown, expired or revoked.")
     principal = principal_of(token)
     note_principal(request, principal)
+    return principal
+
+
+async def get_principal(
+    security_scopes: SecurityScopes,
+    principal: Annotated[Principal, Depends(authenticated)],
+    # Declares the scheme in the OpenAPI document; `authenticated` reads the header itself.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Check the authenticated principal holds the route's scopes (403)."""
     require_scopes(principal, security_scopes.scopes)
     return principal
 
 
-def principal_of(token: ApiToken) -> Principal:
+def principal_of(token: LiveToken | ApiToken) -> Principal:
     """The principal an authenticated token stands for."""
     assert token.id is not None
     return Principal(

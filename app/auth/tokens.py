@@ -4,8 +4,10 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.models import ApiToken, Park, Role, utcnow
@@ -62,24 +64,51 @@ def create_token(
     return token, secret
 
 
-def authenticate(session: Session, secret: str) -> ApiToken | None:
-    """Return the live token for `secret`, or None."""
+@dataclass(frozen=True)
+class LiveToken:
+    """Who a live token belongs to: all a request needs, without the ORM object."""
+
+    id: int
+    name: str
+    role: Role
+    park_id: str | None
+
+
+_TOKEN = ApiToken.__table__  # type: ignore[attr-defined]
+_LOOKUP = sa.select(
+    _TOKEN.c.id,
+    _TOKEN.c.name,
+    _TOKEN.c.role,
+    _TOKEN.c.park_id,
+    _TOKEN.c.token_hash,
+    _TOKEN.c.last_used_at,
+    _TOKEN.c.revoked_at,
+    _TOKEN.c.expires_at,
+)
+
+
+def verify(session: Session, secret: str) -> LiveToken | None:
+    """The live token for `secret`, or None; one indexed query on every request."""
     digest = hash_secret(secret)
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
-    if token is None or token.revoked_at is not None:
+    row = session.execute(_LOOKUP.where(_TOKEN.c.token_hash == digest)).first()
+    if row is None or row.revoked_at is not None:
         return None
     # The lookup is by digest; compare again in constant time so timing reveals nothing.
-    if not hmac.compare_digest(token.token_hash, digest):
+    if not hmac.compare_digest(row.token_hash, digest):
         return None
     now = utcnow()
-    if token.expires_at is not None and token.expires_at <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.add(token)
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+        session.execute(sa.update(_TOKEN).where(_TOKEN.c.id == row.id).values(last_used_at=now))
         session.commit()
-        session.refresh(token)
-    return token
+    return LiveToken(id=row.id, name=row.name, role=Role(row.role), park_id=row.park_id)
+
+
+def authenticate(session: Session, secret: str) -> ApiToken | None:
+    """Return the live token for `secret` as its stored row, or None."""
+    live = verify(session, secret)
+    return None if live is None else session.get(ApiToken, live.id)
 
 
 def list_tokens(session: Session, *, include_revoked: bool = False) -> Sequence[ApiToken]:

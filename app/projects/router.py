@@ -12,7 +12,7 @@ from app.exports.writers import EXPORT_RESPONSES, export_response
 from app.problems import problem_responses
 from app.progress.schemas import FIGURES_DESCRIPTION, Figures
 from app.projects import service
-from app.projects.deps import ProjectByCode
+from app.projects.deps import ProjectByCode, ProjectCode
 from app.projects.schemas import (
     ProjectCreate,
     ProjectList,
@@ -73,13 +73,14 @@ def create_project(
 def get_project(
     _: Reader,
     session: SessionDep,
-    project: ProjectByCode,
+    code: ProjectCode,
     response: Response,
     figures: Annotated[Figures, Query(description=FIGURES_DESCRIPTION)] = Figures.latest,
 ) -> ProjectPublic:
     """One project with its master data, current progress entry and (header) ETag."""
-    response.headers["ETag"] = service.project_etag(project)
-    return service.project_public(session, project=project, figures=figures)
+    project, etag = service.read_project(session, code=code, figures=figures)
+    response.headers["ETag"] = etag
+    return project
 
 
 @router.patch(

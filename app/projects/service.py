@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.progress import service as progress_service
-from app.progress.schemas import Figures
+from app.progress.schemas import Figures, ProgressEntryPublic
 from app.projects.schemas import (
     CategoryId,
     ProjectCreate,
@@ -32,6 +32,7 @@ from app.projects.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
+from app.rollups import queries
 from app.rollups.queries import construction_type_expr, project_state, start_bucket_expr
 
 API_PREFIX = "/api/v1"
@@ -123,32 +124,22 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
     total = session.execute(
         sa.select(sa.func.count()).select_from(Project).where(*conditions)
     ).scalar_one()
-    page = session.exec(
-        select(Project, Category, Park)
+    page = session.execute(
+        sa.select(col(Project.id))
         .join(Category, col(Category.id) == Project.category_id)
-        .join(Park, col(Park.id) == Project.park_id)
         .where(*conditions)
         .order_by(*_order_by(query.sort))
         .limit(query.limit)
         .offset(query.offset)
-    ).all()
-    latest = progress_service.latest_entries(
-        session,
-        project_ids=[p.id for p, _, _ in page if p.id is not None],
-        figures=query.figures,
-        as_of=query.as_of,
-    )
-    items = [
-        to_public(
-            project,
-            category=category,
-            park=park,
-            latest=latest.get(project.id or 0),
-            figures=query.figures,
+    ).scalars()
+    ids = list(page)
+    rows = {
+        row.id: row
+        for row in session.execute(
+            read_statement(query.figures, as_of=query.as_of).where(col(Project.id).in_(ids))
         )
-        for project, category, park in page
-    ]
-    return items, total
+    }
+    return [to_public(rows[i], figures=query.figures) for i in ids], total
 
 
 def start_years(session: Session) -> list[int]:
@@ -179,52 +170,89 @@ def get_project(session: Session, *, code: str) -> Project:
     return project
 
 
+_PROJECT_COLUMNS = (
+    "id",
+    "code",
+    "category_id",
+    "seq",
+    "name",
+    "park_id",
+    "printed_park_name",
+    "content",
+    "start_year",
+    "end_year",
+    "total_investment_wan",
+    "archived_at",
+    "version",
+)
+# An entry's public fields, selected as `entry_<field>` beside the project's columns.
+_ENTRY_FIELDS = tuple(name for name in ProgressEntryPublic.model_fields if name != "project_code")
+
+
+def read_statement(figures: Figures, *, as_of: date | None = None) -> sa.Select[Any]:
+    """Projects as the API shows them, each with its current entry: one row per project."""
+    entry = ProgressEntry.__table__.alias("current_entry")  # type: ignore[attr-defined]
+    project = Project.__table__  # type: ignore[attr-defined]
+    current_id = queries.current_entry_id(progress_service.entry_conditions(figures, as_of=as_of))
+    return (
+        sa.select(
+            *(project.c[name] for name in _PROJECT_COLUMNS),
+            col(Category.name).label("category_name"),
+            col(Park.name).label("park_name"),
+            *(entry.c[name].label(f"entry_{name}") for name in _ENTRY_FIELDS),
+        )
+        .join(Category, col(Category.id) == project.c.category_id)
+        .join(Park, col(Park.id) == project.c.park_id)
+        .outerjoin(entry, entry.c.id == current_id)
+    )
+
+
+def read_project(
+    session: Session, *, code: str, figures: Figures = Figures.latest
+) -> tuple[ProjectPublic, str]:
+    """One project as the API shows it, and its ETag, from one query; or NotFound."""
+    row = session.execute(read_statement(figures).where(col(Project.code) == code.upper())).first()
+    if row is None:
+        raise NotFound(f"No project has the code {code!r}.")
+    return to_public(row, figures=figures), etag("project", row.code, row.version)
+
+
 def project_public(
     session: Session, *, project: Project, figures: Figures = Figures.latest
 ) -> ProjectPublic:
     """Shape one loaded project, with its current entry under `figures`, for the API."""
-    assert project.id is not None
-    latest = progress_service.latest_entries(session, project_ids=[project.id], figures=figures)
-    return to_public(
-        project,
-        category=project.category,
-        park=project.park,
-        latest=latest.get(project.id),
-        figures=figures,
-    )
+    row = session.execute(read_statement(figures).where(col(Project.id) == project.id)).one()
+    return to_public(row, figures=figures)
 
 
-def to_public(
-    project: Project,
-    *,
-    category: Category,
-    park: Park,
-    latest: ProgressEntry | None,
-    figures: Figures = Figures.latest,
-) -> ProjectPublic:
-    """Shape a project with its category, park and current entry."""
-    path = f"{API_PREFIX}/projects/{project.code}"
+def to_public(row: sa.Row[Any], *, figures: Figures = Figures.latest) -> ProjectPublic:
+    """Shape a row of `read_statement` for the API."""
+    values = row._mapping
+    path = f"{API_PREFIX}/projects/{row.code}"
+    latest = None
+    if values["entry_id"] is not None:
+        latest = ProgressEntryPublic.model_validate(
+            {"project_code": row.code, **{n: values[f"entry_{n}"] for n in _ENTRY_FIELDS}}
+        )
     return ProjectPublic(
-        code=project.code,
-        category=CategoryId(category.id),
-        category_name=category.name,
-        seq=project.seq,
-        name=project.name,
-        park_id=park.id,
-        park_name=park.name,
-        printed_park_name=project.printed_park_name,
-        content=project.content,
-        start_year=project.start_year,
-        end_year=project.end_year,
-        total_investment_wan=project.total_investment_wan,
+        code=row.code,
+        category=CategoryId(row.category_id),
+        category_name=row.category_name,
+        seq=row.seq,
+        name=row.name,
+        park_id=row.park_id,
+        park_name=row.park_name,
+        printed_park_name=row.printed_park_name,
+        content=row.content,
+        start_year=row.start_year,
+        end_year=row.end_year,
+        total_investment_wan=row.total_investment_wan,
         # Without any (approved) report, a project has not started.
-        status=ProjectStatus(latest.status) if latest else ProjectStatus.pre_construction,
+        status=latest.status if latest else ProjectStatus.pre_construction,
         figures=figures,
-        latest_progress=(
-            progress_service.to_public(latest, project_code=project.code) if latest else None
-        ),
+        latest_progress=latest,
         links={"self": path, "progress": f"{path}/progress"},
-        archived_at=project.archived_at,
+        archived_at=row.archived_at,
     )
 
 

@@ -56,17 +56,15 @@ def construction_type_expr(reporting_year: int) -> sa.ColumnElement[str]:
 NEWEST = aliased(ProgressEntry, name="newest")
 
 
-def current_entries(
-    conditions: Sequence[Any], *, project_ids: Sequence[int] | sa.Select[Any] | None = None
-) -> sa.Subquery:
-    """Per project (`project_id`, `entry_id`): its current entry among those `conditions` keep.
+def current_entry_id(conditions: Sequence[Any]) -> sa.ScalarSelect[Any]:
+    """The id of the `project` row's current entry among those `conditions` keep, or NULL.
 
     A report's period is the month of its `as_of`, so the entry with the latest `as_of`
     among each period's newest revision is the newest revision of the latest period: one
     descending walk of the (project_id, period, revision) index per project, stopping at
     the first entry that qualifies, instead of ranking the whole history.
     """
-    newest = (
+    return (
         sa.select(col(NEWEST.id))
         .where(col(NEWEST.project_id) == col(Project.id), *conditions)
         .order_by(col(NEWEST.period).desc(), col(NEWEST.revision).desc())
@@ -74,7 +72,15 @@ def current_entries(
         .correlate(Project)
         .scalar_subquery()
     )
-    query = sa.select(col(Project.id).label("project_id"), newest.label("entry_id"))
+
+
+def current_entries(
+    conditions: Sequence[Any], *, project_ids: Sequence[int] | sa.Select[Any] | None = None
+) -> sa.Subquery:
+    """Per project (`project_id`, `entry_id`): its current entry among those `conditions` keep."""
+    query = sa.select(
+        col(Project.id).label("project_id"), current_entry_id(conditions).label("entry_id")
+    )
     if project_ids is not None:
         query = query.where(col(Project.id).in_(project_ids))
     return query.subquery()

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Request, Response
 
 from app.auth.deps import Principal, note_principal, principal_of
-from app.auth.tokens import authenticate
+from app.auth.tokens import verify
 from app.config import get_settings
 from app.db import SessionDep
 
@@ -64,7 +64,7 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     secret = request.cookies.get(TOKEN_COOKIE)
     if not secret:
         return None
-    token = authenticate(session, secret)
+    token = verify(session, secret)
     if token is None:
         return None
     principal = principal_of(token)
