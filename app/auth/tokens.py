@@ -84,13 +84,13 @@ _LOOKUP = sa.select(
     _TOKEN.c.last_used_at,
     _TOKEN.c.revoked_at,
     _TOKEN.c.expires_at,
-)
+).where(_TOKEN.c.token_hash == sa.bindparam("digest"))
 
 
 def verify(session: Session, secret: str) -> LiveToken | None:
     """The live token for `secret`, or None; one indexed query on every request."""
     digest = hash_secret(secret)
-    row = session.execute(_LOOKUP.where(_TOKEN.c.token_hash == digest)).first()
+    row = session.execute(_LOOKUP, {"digest": digest}).first()
     if row is None or row.revoked_at is not None:
         return None
     # The lookup is by digest; compare again in constant time so timing reveals nothing.

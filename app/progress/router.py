@@ -20,7 +20,7 @@ from app.progress.schemas import (
     ProgressHistory,
     ReturnRequest,
 )
-from app.projects.deps import ProjectByCode
+from app.projects.deps import ProjectByCode, ProjectCode
 
 router = APIRouter(prefix="/projects/{code}/progress", tags=["progress"])
 
@@ -72,7 +72,7 @@ def list_progress(
 def create_progress(
     principal: ProgressWriter,
     session: SessionDep,
-    project: ProjectByCode,
+    code: ProjectCode,
     report: ProgressCreate,
     request: Request,
     response: Response,
@@ -91,7 +91,7 @@ def create_progress(
         else None
     )
     result = service.create_progress(
-        session, project=project, report=report, principal=principal, request=fingerprinted
+        session, code=code, report=report, principal=principal, request=fingerprinted
     )
     response.headers["Location"] = f"{request.url.path}/{result.entry.id}"
     if result.replayed:

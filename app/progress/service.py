@@ -126,24 +126,23 @@ class ReportResult:
 def create_progress(
     session: Session,
     *,
-    project: Project,
+    code: str,
     report: ProgressCreate,
     principal: Principal,
     request: IdempotentRequest | None = None,
 ) -> ReportResult:
     """Append a report to a project's history and update its current status."""
-    ensure_can_report(principal, project)
-    project_id = project.id
-    assert project_id is not None
     for _ in range(_WRITE_ATTEMPTS):
+        # The project is read once, under the lock its reports queue on.
+        project = lock_project(session, code=code)
+        ensure_can_report(principal, project)
         if request is not None:
             stored = idempotency.find(session, token_id=principal.token_id, request=request)
             if stored is not None:
+                session.rollback()
                 return ReportResult(ProgressEntryPublic.model_validate(stored), replayed=True)
         try:
-            entry = append_report(
-                session, project_id=project_id, report=report, principal=principal
-            )
+            entry = add_report(session, project=project, report=report, principal=principal)
             public = to_public(entry, project_code=project.code)
             if request is not None:
                 idempotency.remember(
@@ -163,32 +162,60 @@ def create_progress(
     raise Conflict("Too many simultaneous reports on this project; send the report again.")
 
 
+# Built once, with bound parameters, for the statements every report sends.
+_LOCK_BY_CODE = (
+    select(Project)
+    .where(col(Project.code) == sa.bindparam("code"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_LOCK_BY_ID = (
+    select(Project)
+    .where(col(Project.id) == sa.bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+# Only the columns the checks and the figures need, not whole entries with their notes.
+_HISTORY = sa.select(
+    col(ProgressEntry.period),
+    col(ProgressEntry.revision),
+    col(ProgressEntry.status),
+    col(ProgressEntry.percent_complete),
+    col(ProgressEntry.invested_to_date_wan),
+    col(ProgressEntry.issues),
+).where(col(ProgressEntry.project_id) == sa.bindparam("project_id"))
+
+
+def lock_project(session: Session, *, code: str) -> Project:
+    """Load a project by code under a row lock (PostgreSQL), or raise NotFound."""
+    # Reports on one project queue here, so revision numbers and the current status are
+    # computed from a history no one else is changing. populate_existing: the session may
+    # hold this row from before the lock; read it afresh.
+    project = session.exec(_LOCK_BY_CODE, params={"code": code.upper()}).first()
+    if project is None:
+        raise NotFound(f"No project has the code {code!r}.")
+    return project
+
+
 def append_report(
     session: Session, *, project_id: int, report: ProgressCreate, principal: Principal
 ) -> ProgressEntry:
-    """Add a report to the session (not committed) and update the project's status."""
-    # Reports on one project queue here (PostgreSQL row lock), so revision numbers and the
-    # current status are computed from a history no one else is changing.
-    # populate_existing: the session may hold this row from before the lock; read it afresh.
-    locked = select(Project).where(Project.id == project_id).with_for_update()
-    project = session.exec(locked.execution_options(populate_existing=True)).one()
+    """Lock the project and add a report to the session (not committed)."""
+    project = session.exec(_LOCK_BY_ID, params={"id": project_id}).one()
+    return add_report(session, project=project, report=report, principal=principal)
+
+
+def add_report(
+    session: Session, *, project: Project, report: ProgressCreate, principal: Principal
+) -> ProgressEntry:
+    """Add a report on a locked project to the session (not committed); update its figures."""
     if project.archived_at is not None:
         raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
-    # Only the columns the checks and the figures need, not whole entries with their notes.
-    history = session.execute(
-        sa.select(
-            col(ProgressEntry.period),
-            col(ProgressEntry.revision),
-            col(ProgressEntry.status),
-            col(ProgressEntry.percent_complete),
-            col(ProgressEntry.invested_to_date_wan),
-            col(ProgressEntry.issues),
-        ).where(col(ProgressEntry.project_id) == project_id)
-    ).all()
+    history = session.execute(_HISTORY, {"project_id": project.id}).all()
     period = report.as_of.strftime("%Y-%m")
     _check_consistency(report, period=period, history=history)
     entry = ProgressEntry(
-        project_id=project_id,
+        project_id=project.id,
         as_of=report.as_of,
         period=period,
         revision=1 + max((e.revision for e in history if e.period == period), default=0),

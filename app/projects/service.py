@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -207,11 +208,19 @@ def read_statement(figures: Figures, *, as_of: date | None = None) -> sa.Select[
     )
 
 
+@lru_cache
+def _read_one(figures: Figures, key: str) -> sa.Select[Any]:
+    # Built once: SQLAlchemy memoizes a statement's cache key on the object, so a reused
+    # statement skips both construction and key generation on every request.
+    column = col(Project.code) if key == "code" else col(Project.id)
+    return read_statement(figures).where(column == sa.bindparam(key))
+
+
 def read_project(
     session: Session, *, code: str, figures: Figures = Figures.latest
 ) -> tuple[ProjectPublic, str]:
     """One project as the API shows it, and its ETag, from one query; or NotFound."""
-    row = session.execute(read_statement(figures).where(col(Project.code) == code.upper())).first()
+    row = session.execute(_read_one(figures, "code"), {"code": code.upper()}).first()
     if row is None:
         raise NotFound(f"No project has the code {code!r}.")
     return to_public(row, figures=figures), etag("project", row.code, row.version)
@@ -221,7 +230,7 @@ def project_public(
     session: Session, *, project: Project, figures: Figures = Figures.latest
 ) -> ProjectPublic:
     """Shape one loaded project, with its current entry under `figures`, for the API."""
-    row = session.execute(read_statement(figures).where(col(Project.id) == project.id)).one()
+    row = session.execute(_read_one(figures, "id"), {"id": project.id}).one()
     return to_public(row, figures=figures)
 
 

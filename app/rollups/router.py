@@ -43,7 +43,8 @@ def get_rollup(
     request: Request,
 ) -> Rollup | Response:
     """Counts, planned and invested 万元, statuses, blockers and schedule gap per group."""
-    rollup = service.cached_rollup(session, query=query, etag=etag, cache=rollup_cache(request))
+    answer = service.cached_rollup(session, query=query, etag=etag, cache=rollup_cache(request))
     if export := query.format or accepted:
-        return export_response(rollup_table(rollup), export, etag=etag)
-    return rollup
+        return export_response(rollup_table(answer.rollup), export, etag=etag)
+    # Encoded once per cached rollup rather than validated and serialized on every answer.
+    return Response(answer.json, media_type="application/json", headers={"ETag": etag})

@@ -2,7 +2,9 @@
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from threading import Lock
 from time import monotonic
 from typing import Any
@@ -90,30 +92,42 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
 CACHE_SECONDS = 5.0
 
 
+@dataclass
+class RollupAnswer:
+    """A computed rollup and, once asked for, its JSON body."""
+
+    rollup: Rollup
+
+    @cached_property
+    def json(self) -> bytes:
+        """The body FastAPI would send for the rollup, encoded once for every answer."""
+        return self.rollup.model_dump_json(exclude_unset=True).encode()
+
+
 class RollupCache:
     """Rollups an application computed recently, by ETag (which moves with the data) and day."""
 
     def __init__(self, size: int = 256) -> None:
-        self._entries: OrderedDict[tuple[str, date], tuple[float, Rollup]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, date], tuple[float, Any]] = OrderedDict()
         self._building: dict[tuple[str, date], Lock] = {}
         self._lock = Lock()
         self._size = size
 
-    def get(self, key: tuple[str, date]) -> Rollup | None:
+    def get(self, key: tuple[str, date]) -> Any:
         with self._lock:
             hit = self._entries.get(key)
         if hit is None or monotonic() - hit[0] >= CACHE_SECONDS:
             return None
         return hit[1]
 
-    def put(self, key: tuple[str, date], rollup: Rollup) -> None:
+    def put(self, key: tuple[str, date], rollup: Any) -> None:
         with self._lock:
             self._entries[key] = (monotonic(), rollup)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
 
-    def get_or_build(self, key: tuple[str, date], build: Callable[[], Rollup]) -> Rollup:
+    def get_or_build(self, key: tuple[str, date], build: Callable[[], Any]) -> Any:
         """The cached rollup, else built by one request while the others asking wait for it."""
         rollup = self.get(key)
         if rollup is not None:
@@ -132,11 +146,16 @@ class RollupCache:
         return rollup
 
 
-def cached_rollup(session: Session, *, query: RollupQuery, etag: str, cache: RollupCache) -> Rollup:
+def cached_rollup(
+    session: Session, *, query: RollupQuery, etag: str, cache: RollupCache
+) -> RollupAnswer:
     """`build_rollup`, answered from `cache` while the data and the day are unchanged."""
     # The day matters too: it sets the reporting year and how much of each schedule elapsed.
     key = (etag, datetime.now(REPORTING_TZ).date())
-    return cache.get_or_build(key, lambda: build_rollup(session, query=query))
+    answer: RollupAnswer = cache.get_or_build(
+        key, lambda: RollupAnswer(build_rollup(session, query=query))
+    )
+    return answer
 
 
 def _measures(row: sa.Row[Any]) -> Measures:

@@ -334,7 +334,7 @@ def submit_report(
         )
         try:
             result = progress.create_progress(
-                session, project=project, report=report, principal=user, request=fingerprinted
+                session, code=project.code, report=report, principal=user, request=fingerprinted
             )
         except InvalidInput as exc:
             session.rollback()
