@@ -1,6 +1,6 @@
 """Engine and session handling for SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,6 +9,7 @@ from fastapi import Depends
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 
@@ -80,10 +81,15 @@ def dispose_engine() -> None:
         get_engine().dispose()
 
 
-def get_session() -> Iterator[Session]:
+async def get_session() -> AsyncIterator[Session]:
     """Yield a session for one request; writes are committed by the service."""
-    with Session(get_engine()) as session:
+    # Opening a session does no I/O, so it takes no worker thread; closing may (it rolls back
+    # and returns the connection to the pool), so that alone runs in one.
+    session = Session(get_engine())
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

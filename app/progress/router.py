@@ -21,6 +21,7 @@ from app.progress.schemas import (
     ReturnRequest,
 )
 from app.projects.deps import ProjectByCode, ProjectCode
+from app.responses import model_response
 
 router = APIRouter(prefix="/projects/{code}/progress", tags=["progress"])
 
@@ -75,11 +76,10 @@ def create_progress(
     code: ProjectCode,
     report: ProgressCreate,
     request: Request,
-    response: Response,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY_DESCRIPTION)
     ] = None,
-) -> ProgressEntryPublic:
+) -> Response:
     """Append a report: officers for their own park's projects, admins for any."""
     key = idempotency.parse_key(idempotency_key)
     fingerprinted = (
@@ -93,10 +93,10 @@ def create_progress(
     result = service.create_progress(
         session, code=code, report=report, principal=principal, request=fingerprinted
     )
-    response.headers["Location"] = f"{request.url.path}/{result.entry.id}"
+    headers = {"Location": f"{request.url.path}/{result.entry.id}"}
     if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return result.entry
+        headers["Idempotent-Replayed"] = "true"
+    return model_response(result.entry, status_code=201, headers=headers)
 
 
 @router.get(

@@ -20,6 +20,7 @@ from app.projects.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
+from app.responses import model_response
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
@@ -36,13 +37,15 @@ def list_projects(
     session: SessionDep,
     query: Annotated[ProjectListQuery, Query()],
     accepted: Accepted,
-) -> ProjectList | Response:
+) -> Response:
     """Projects matching the filters, a page at a time; CSV or XLSX exports every match."""
     if export := query.format or accepted:
         return export_response(service.export_table(session, query=query), export)
     items, total = service.list_projects(session, query=query)
-    return ProjectList(
-        items=items, figures=query.figures, total=total, limit=query.limit, offset=query.offset
+    return model_response(
+        ProjectList(
+            items=items, figures=query.figures, total=total, limit=query.limit, offset=query.offset
+        )
     )
 
 
@@ -74,13 +77,11 @@ def get_project(
     _: Reader,
     session: SessionDep,
     code: ProjectCode,
-    response: Response,
     figures: Annotated[Figures, Query(description=FIGURES_DESCRIPTION)] = Figures.latest,
-) -> ProjectPublic:
+) -> Response:
     """One project with its master data, current progress entry and (header) ETag."""
     project, etag = service.read_project(session, code=code, figures=figures)
-    response.headers["ETag"] = etag
-    return project
+    return model_response(project, headers={"ETag": etag})
 
 
 @router.patch(
