@@ -213,6 +213,17 @@ class ProgressEntry(SQLModel, table=True):
             "revision",
             "as_of",
             "review_state",
+            # The figures a rollup takes from the entry it finds ride along in the index, so
+            # the walk of an `as_of` rollup never reads the table (PostgreSQL; SQLite ignores
+            # INCLUDE).
+            postgresql_include=[
+                "received_at",
+                "is_baseline",
+                "status",
+                "percent_complete",
+                "invested_to_date_wan",
+                "has_issues",
+            ],
         ),
         sa.Index("ix_progress_entry_period", "period"),
         sa.Index("ix_progress_entry_review_state", "review_state"),
@@ -230,6 +241,11 @@ class ProgressEntry(SQLModel, table=True):
     invested_to_date_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
     note: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
     issues: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    # Derived by the database: whether blockers were raised, small enough for an index.
+    has_issues: bool | None = Field(
+        default=None,
+        sa_column=Column(sa.Boolean, sa.Computed("issues <> ''", persisted=True)),
+    )
     is_baseline: bool = Field(default=False)
     reporter_name: str = Field(max_length=100)
     reporter_role: str = Field(max_length=20)

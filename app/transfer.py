@@ -111,7 +111,7 @@ def export_database(
         )
         for table in tables():
             counts[table.name] = 0
-            query = sa.select(table).order_by(*table.primary_key.columns)
+            query = sa.select(*stored_columns(table)).order_by(*table.primary_key.columns)
             for row in conn.execute(query):
                 values = {key: _encode(value) for key, value in row._mapping.items()}
                 out.write(_line({"table": table.name, "row": values}))
@@ -122,13 +122,18 @@ def export_database(
     return TransferResult(counts)
 
 
+def stored_columns(table: sa.Table) -> list[sa.Column[Any]]:
+    """The columns an export carries: computed ones the database derives again on import."""
+    return [c for c in table.columns if c.computed is None]
+
+
 def import_database(
     engine: Engine, source: IO[str], *, progress: Callable[[str, int], None] | None = None
 ) -> TransferResult:
     """Load an export into an empty, migrated database, all of it in one transaction or none."""
     header = _read_header(source)
     by_name = {t.name: t for t in tables()}
-    decoders = {t.name: {c.name: _decoder(c) for c in t.columns} for t in by_name.values()}
+    decoders = {t.name: {c.name: _decoder(c) for c in stored_columns(t)} for t in by_name.values()}
     counts = dict.fromkeys(by_name, 0)
     trailer: dict[str, Any] | None = None
     with engine.begin() as conn:

@@ -1,7 +1,7 @@
 """Rollups: the filtered portfolio grouped by one or two dimensions, with drill-down links."""
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -10,7 +10,6 @@ from time import monotonic
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.metrics import rollup_timer
@@ -60,29 +59,32 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
     dims = queries.dimensions(state, reporting_year)
 
-    def run(by: Sequence[Dim]) -> Sequence[sa.Row[Any]]:
-        with rollup_timer(",".join(by)):
-            return queries.rollup(
-                session,
-                state=state,
-                group=[dims[d] for d in by],
-                conditions=conditions,
-                reference_year=reference,
-            )
-
-    def rows(by: Sequence[Dim]) -> list[RollupRow]:
-        return [_row(row, by, query, reporting_year) for row in run(by)]
-
     crosstab = len(query.by) == 2
+    groupings: list[Sequence[Dim]] = (
+        [query.by, query.by[:1], query.by[1:], []] if crosstab else [query.by, []]
+    )
+    with rollup_timer(",".join(query.by)):
+        results = queries.rollups(
+            session,
+            state=state,
+            groupings=[[dims[d] for d in by] for by in groupings],
+            conditions=conditions,
+            reference_year=reference,
+        )
+
+    def rows(index: int) -> list[RollupRow]:
+        by = groupings[index]
+        return [_row(values, by, query, reporting_year) for values in results[index]]
+
     return Rollup(
         by=query.by,
         figures=query.figures,
         as_of=query.as_of,
         reporting_year=reporting_year,
-        rows=rows(query.by),
-        row_totals=rows(query.by[:1]) if crosstab else None,
-        column_totals=rows(query.by[1:]) if crosstab else None,
-        totals=_measures(run(())[0]),
+        rows=rows(0),
+        row_totals=rows(1) if crosstab else None,
+        column_totals=rows(2) if crosstab else None,
+        totals=_measures(results[-1][0]),
     )
 
 
@@ -158,8 +160,7 @@ def cached_rollup(
     return answer
 
 
-def _measures(row: sa.Row[Any]) -> Measures:
-    values = row._mapping
+def _measures(values: Mapping[str, Any]) -> Measures:
     planned = int(values["total_investment_wan"])
     invested = int(values["invested_to_date_wan"])
     weight = values["gap_weight"]
@@ -174,8 +175,9 @@ def _measures(row: sa.Row[Any]) -> Measures:
     )
 
 
-def _row(row: sa.Row[Any], by: Sequence[Dim], query: RollupQuery, reporting_year: int) -> RollupRow:
-    values = row._mapping
+def _row(
+    values: Mapping[str, Any], by: Sequence[Dim], query: RollupQuery, reporting_year: int
+) -> RollupRow:
     fields: dict[str, Any] = {}
     drill: dict[str, Any] = {}
     for i, dim in enumerate(by):
@@ -184,7 +186,9 @@ def _row(row: sa.Row[Any], by: Sequence[Dim], query: RollupQuery, reporting_year
         drill[dim.value] = key
     if Dim.construction_type in by:
         drill["reporting_year"] = reporting_year
-    return RollupRow(**_measures(row).model_dump(), **fields, projects=projects_link(query, drill))
+    return RollupRow(
+        **_measures(values).model_dump(), **fields, projects=projects_link(query, drill)
+    )
 
 
 def _dimension_fields(dim: Dim, key: Any, label: Any) -> dict[str, Any]:
