@@ -1,13 +1,18 @@
 """Models and migrations agree, and every revision upgrades and downgrades."""
 
+from datetime import date
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlmodel import Session
 
 from app import migrate
 from app.db import build_engine
-from app.models import SQLModel
+from app.models import ProgressEntry, SQLModel
+from app.seeding.load import load_seed
+from tests.conftest import SEED_DIR
 
 
 def _diff(url: str) -> list[object]:
@@ -40,3 +45,34 @@ def test_upgrade_check_downgrade_upgrade(make_database):
 
     migrate.upgrade(url)
     assert _diff(url) == []
+
+
+def test_migrating_a_database_with_history_keeps_it_writable(make_database):
+    # Migrations that copy a table (SQLite's batch mode) must not do so on PostgreSQL, where
+    # the copy restarts the id sequence and the next report collides with a stored one.
+    url = make_database()
+    migrate.upgrade(url, "5b1f0c2d7e43")
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    with Session(engine) as session:
+        load_seed(session, seed_dir=SEED_DIR)
+    migrate.downgrade(url, "5b1f0c2d7e43")
+    migrate.upgrade(url)
+    with Session(engine) as session:
+        stored = session.execute(sa.select(sa.func.count()).select_from(ProgressEntry)).scalar()
+        entry = ProgressEntry(
+            project_id=1,
+            as_of=date(2026, 11, 30),
+            period="2026-11",
+            revision=1,
+            status="under_construction",
+            issues="资金未到位",
+            reporter_name="test",
+            reporter_role="admin",
+        )
+        session.add(entry)
+        session.commit()
+        session.refresh(entry)
+        assert entry.id == stored + 1
+        assert entry.has_issues is True
+    engine.dispose()

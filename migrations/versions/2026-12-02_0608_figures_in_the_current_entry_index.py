@@ -30,9 +30,16 @@ INCLUDE = [
 ]
 
 
+def _copy_on_sqlite() -> str:
+    # SQLite cannot add or drop a stored generated column in place, so its batch copies the
+    # table; PostgreSQL alters it in place (a copy would restart the id sequence).
+    return "always" if op.get_context().dialect.name == "sqlite" else "auto"
+
+
 def upgrade() -> None:
-    # SQLite cannot add a stored generated column in place: the batch copies the table.
-    with op.batch_alter_table("progress_entry", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table(
+        "progress_entry", schema=None, recreate=_copy_on_sqlite()
+    ) as batch_op:
         batch_op.add_column(
             sa.Column(
                 "has_issues",
@@ -50,5 +57,7 @@ def downgrade() -> None:
     with op.batch_alter_table("progress_entry", schema=None) as batch_op:
         batch_op.drop_index(INDEX)
         batch_op.create_index(INDEX, KEY, unique=False)
-    with op.batch_alter_table("progress_entry", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table(
+        "progress_entry", schema=None, recreate=_copy_on_sqlite()
+    ) as batch_op:
         batch_op.drop_column("has_issues")
