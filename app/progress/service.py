@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app import idempotency, metrics
@@ -27,8 +28,8 @@ NEWEST_FIRST = (
 _WRITE_ATTEMPTS = 3
 
 
-def to_public(entry: ProgressEntry, *, project_code: str) -> ProgressEntryPublic:
-    """Shape an entry for the API."""
+def to_public(entry: ProgressEntry | sa.Row[Any], *, project_code: str) -> ProgressEntryPublic:
+    """Shape an entry (an object or a row of its columns) for the API."""
     assert entry.id is not None
     return ProgressEntryPublic(
         id=entry.id,
@@ -199,7 +200,7 @@ def lock_project(session: Session, *, code: str) -> Project:
 
 def append_report(
     session: Session, *, project_id: int, report: ProgressCreate, principal: Principal
-) -> ProgressEntry:
+) -> sa.Row[Any]:
     """Lock the project and add a report to the session (not committed)."""
     project = session.exec(_LOCK_BY_ID, params={"id": project_id}).one()
     return add_report(session, project=project, report=report, principal=principal)
@@ -207,37 +208,73 @@ def append_report(
 
 def add_report(
     session: Session, *, project: Project, report: ProgressCreate, principal: Principal
-) -> ProgressEntry:
+) -> sa.Row[Any]:
     """Add a report on a locked project to the session (not committed); update its figures."""
     if project.archived_at is not None:
         raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
     history = session.execute(_HISTORY, {"project_id": project.id}).all()
     period = report.as_of.strftime("%Y-%m")
     _check_consistency(report, period=period, history=history)
-    entry = ProgressEntry(
-        project_id=project.id,
-        as_of=report.as_of,
-        period=period,
-        revision=1 + max((e.revision for e in history if e.period == period), default=0),
-        status=report.status,
-        percent_complete=report.percent_complete,
-        invested_to_date_wan=report.invested_to_date_wan,
-        note=report.note,
-        issues=report.issues,
-        reporter_name=principal.name,
-        reporter_role=principal.role,
-        reporter_token_id=principal.token_id,
-    )
-    session.add(entry)
-    session.flush()
+    # Core statements, not the unit of work: an append-only row and four figures need no
+    # change tracking, and the ORM's flush was a fifth of a report's time.
+    entry = session.execute(
+        _INSERT_ENTRY,
+        {
+            "project_id": project.id,
+            "as_of": report.as_of,
+            "period": period,
+            "revision": 1 + max((e.revision for e in history if e.period == period), default=0),
+            "status": report.status,
+            "percent_complete": report.percent_complete,
+            "invested_to_date_wan": report.invested_to_date_wan,
+            "note": report.note,
+            "issues": report.issues,
+            "is_baseline": False,
+            "reporter_name": principal.name,
+            "reporter_role": principal.role,
+            "reporter_token_id": principal.token_id,
+            "received_at": utcnow(),
+            "review_state": ReviewState.submitted,
+            "review_comment": "",
+        },
+    ).one()
     # A new report is submitted, not approved: only the latest figures can move. They are
     # stated by the newest revision of the latest period, found here in the history in hand.
     candidates: list[Any] = [*history, entry]
     current = max(candidates, key=lambda e: (e.period, e.revision))
-    _copy_figures(project, FIGURE_PREFIX[Figures.latest], current)
-    project.updated_at = utcnow()
-    session.add(project)
+    figures = {
+        "status": current.status,
+        "percent_complete": current.percent_complete,
+        "invested_to_date_wan": current.invested_to_date_wan,
+        "open_issues": bool(current.issues),
+        "updated_at": utcnow(),
+    }
+    session.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
+    # The session's object shows the stored row, without becoming a change to flush.
+    for name, value in figures.items():
+        set_committed_value(project, name, value)
     return entry
+
+
+_ENTRY_TABLE = ProgressEntry.__table__  # type: ignore[attr-defined]
+_INSERT_ENTRY = sa.insert(_ENTRY_TABLE).returning(*_ENTRY_TABLE.c)
+_PROJECT_TABLE = Project.__table__  # type: ignore[attr-defined]
+_UPDATE_FIGURES = (
+    sa.update(_PROJECT_TABLE)
+    .where(_PROJECT_TABLE.c.id == sa.bindparam("project_id"))
+    .values(
+        {
+            name: sa.bindparam(name)
+            for name in (
+                "status",
+                "percent_complete",
+                "invested_to_date_wan",
+                "open_issues",
+                "updated_at",
+            )
+        }
+    )
+)
 
 
 # Where each kind of figures is kept on the project row.

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError
@@ -334,7 +335,7 @@ def _result(
     project: Project,
     report: ProgressCreate,
     action: RowAction,
-    entry: ProgressEntry,
+    entry: ProgressEntry | sa.Row[Any],
 ) -> UploadRow:
     return UploadRow(
         row=row.number,
