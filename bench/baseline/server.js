@@ -74,13 +74,25 @@ const PROJECT_COLUMNS = sql`p.id, p.code, p.category_id, c.name AS category_name
   p.park_id, k.name AS park_name, p.printed_park_name, p.content, p.start_year, p.end_year,
   p.total_investment_wan, p.version, p.archived_at`;
 
+// As the service: the project, its category and park names and its current entry in one
+// statement, the entry joined through the correlated lookup of its id.
 app.get("/api/v1/projects/:code", async (request, reply) => {
   if (!(await authenticate(request, reply))) return reply;
-  const [row] = await sql`SELECT ${PROJECT_COLUMNS}
+  const [row] = await sql`SELECT ${PROJECT_COLUMNS}, ${ENTRY_COLUMNS}, e.id AS entry_id
     FROM project p JOIN category c ON c.id = p.category_id JOIN park k ON k.id = p.park_id
+    LEFT JOIN progress_entry e ON e.id = (SELECT n.id FROM progress_entry n
+      WHERE n.project_id = p.id ORDER BY n.period DESC, n.revision DESC LIMIT 1)
     WHERE p.code = ${request.params.code.toUpperCase()}`;
   if (!row) return reply.code(404).send({ title: "Not Found", status: 404 });
-  const [entry] = await currentEntry([row.id]);
+  const entry = row.entry_id === null ? null : {
+    id: row.entry_id, as_of: row.as_of, period: row.period, status: row.status,
+    percent_complete: row.percent_complete, invested_to_date_wan: row.invested_to_date_wan,
+    note: row.note, issues: row.issues, revision: row.revision, is_baseline: row.is_baseline,
+    reporter_name: row.reporter_name, reporter_role: row.reporter_role,
+    received_at: row.received_at, review_state: row.review_state,
+    reviewer_name: row.reviewer_name, reviewed_at: row.reviewed_at,
+    review_comment: row.review_comment,
+  };
   reply.header("ETag", `W/"project-${row.code}-${row.version}"`);
   return projectPublic(row, entry);
 });
@@ -155,16 +167,32 @@ function shape(row) {
   };
 }
 
-async function grouped(dims, referenceYear) {
-  const from = sql`FROM project p JOIN park k ON k.id = p.park_id
-    JOIN category c ON c.id = p.category_id WHERE p.archived_at IS NULL`;
-  if (!dims.length) return sql`SELECT ${measures(referenceYear)} ${from}`;
+// As the service on PostgreSQL: every grouping of a request from one GROUPING SETS scan;
+// GROUPING() tells which grouping a row belongs to (a bit per dimension left out).
+async function groupings(dims, sets, referenceYear) {
   const keys = dims.map((d, i) => sql`${d.key} AS key_${sql.unsafe(String(i))},
-    ${d.label} AS label_${sql.unsafe(String(i))}`);
-  const groupBy = dims.flatMap((d) => [d.key, d.label]);
-  return sql`SELECT ${keys.reduce((a, b) => sql`${a}, ${b}`)}, ${measures(referenceYear)} ${from}
-    GROUP BY ${groupBy.reduce((a, b) => sql`${a}, ${b}`)}
-    ORDER BY ${dims.map((d) => d.order).reduce((a, b) => sql`${a}, ${b}`)}`;
+    ${d.label} AS label_${sql.unsafe(String(i))},
+    CASE WHEN grouping(${d.key}) = 0 THEN ${d.order} END AS order_${sql.unsafe(String(i))}`);
+  const list = (parts) => parts.reduce((a, b) => sql`${a}, ${b}`);
+  const groupingSets = sets.map((set) =>
+    set.length ? sql`(${list(set.flatMap((i) => [dims[i].key, dims[i].label]))})` : sql`()`);
+  const result = await sql`SELECT ${list(keys)}, grouping(${list(dims.map((d) => d.key))})
+      AS grouping, ${measures(referenceYear)}
+    FROM project p JOIN park k ON k.id = p.park_id JOIN category c ON c.id = p.category_id
+    WHERE p.archived_at IS NULL
+    GROUP BY GROUPING SETS (${list(groupingSets)})
+    ORDER BY grouping, ${list(dims.map((_, i) => sql`order_${sql.unsafe(String(i))}`))}`;
+  return sets.map((set) => {
+    const mask = dims.reduce((m, _, i) => (set.includes(i) ? m : m | (1 << (dims.length - 1 - i))), 0);
+    return result.filter((row) => row.grouping === mask).map((row) => {
+      const out = { ...row };
+      set.forEach((i, j) => {
+        out[`key_${j}`] = row[`key_${i}`];
+        out[`label_${j}`] = row[`label_${i}`];
+      });
+      return out;
+    });
+  });
 }
 
 function rows(result, dims) {
@@ -196,11 +224,10 @@ app.get("/api/v1/rollups", async (request, reply) => {
   const now = new Date();
   const start = Date.UTC(now.getUTCFullYear(), 0, 1);
   const referenceYear = now.getUTCFullYear() + (now - start) / (366 * 86400e3);
-  // One query after another, as the service runs them.
-  const main = await grouped(dims, referenceYear);
-  const first = dims.length === 2 ? await grouped(dims.slice(0, 1), referenceYear) : null;
-  const second = dims.length === 2 ? await grouped(dims.slice(1), referenceYear) : null;
-  const total = await grouped([], referenceYear);
+  const sets = dims.length === 2 ? [[0, 1], [0], [1], []] : [[0], []];
+  const results = await groupings(dims, sets, referenceYear);
+  const [main, first, second] = dims.length === 2 ? results : [results[0], null, null];
+  const total = results[results.length - 1];
   return {
     by,
     figures: "latest",
