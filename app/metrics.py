@@ -41,7 +41,7 @@ REPORTS_STORED = Counter(
 )
 ROLLUP_QUERY = Histogram(
     "portfolio_rollup_query_duration_seconds",
-    "Time of one rollup GROUP BY query, by its dimensions ('total' for the grand total).",
+    "Time of the database work of one rollup (every grouping it answers), by its dimensions.",
     ["dimension"],
     buckets=_SECONDS,
 )
@@ -57,7 +57,7 @@ def reports_stored(count: int, *, source: str) -> None:
 
 @contextmanager
 def rollup_timer(dimension: str) -> Iterator[None]:
-    """Time a rollup query under its dimension label."""
+    """Time a rollup's queries under its `by=` dimensions."""
     started = time.perf_counter()
     try:
         yield
