@@ -65,6 +65,10 @@ def entry_conditions(figures: Figures, *, as_of: date | None = None) -> list[Any
     if figures is Figures.official:
         conditions.append(col(entry.review_state) == ReviewState.approved)
     if as_of is not None:
+        # Implied by the next condition (a period is the month of `as_of`), but on the
+        # index's second column: the walk starts at that month instead of stepping back
+        # through every later entry.
+        conditions.append(col(entry.period) <= as_of.strftime("%Y-%m"))
         conditions.append(col(entry.as_of) <= as_of)
         # The printed baseline was public from the plan's date, whenever it was loaded.
         conditions.append(

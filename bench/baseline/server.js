@@ -14,7 +14,8 @@ if (!DATABASE_URL) {
   process.exit(2);
 }
 
-const sql = postgres(DATABASE_URL, { max: POOL, idle_timeout: 60 });
+// As the service: no JIT compilation (app/db.py).
+const sql = postgres(DATABASE_URL, { max: POOL, idle_timeout: 60, connection: { jit: "off" } });
 const app = Fastify({ logger: false });
 
 const ENTRY_COLUMNS = sql`e.id, e.as_of, e.period, e.status, e.percent_complete,
