@@ -246,39 +246,12 @@ def add_report(
     # stated by the newest revision of the latest period, found here in the history in hand.
     candidates: list[Any] = [*history, entry]
     current = max(candidates, key=lambda e: (e.period, e.revision))
-    figures = {
-        "status": current.status,
-        "percent_complete": current.percent_complete,
-        "invested_to_date_wan": current.invested_to_date_wan,
-        "open_issues": bool(current.issues),
-        "updated_at": utcnow(),
-    }
+    figures = {**_figures_of(current), "updated_at": utcnow()}
     session.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
     # The session's object shows the stored row, without becoming a change to flush.
     for name, value in figures.items():
         set_committed_value(project, name, value)
     return entry
-
-
-_ENTRY_TABLE = ProgressEntry.__table__  # type: ignore[attr-defined]
-_INSERT_ENTRY = sa.insert(_ENTRY_TABLE).returning(*_ENTRY_TABLE.c)
-_PROJECT_TABLE = Project.__table__  # type: ignore[attr-defined]
-_UPDATE_FIGURES = (
-    sa.update(_PROJECT_TABLE)
-    .where(_PROJECT_TABLE.c.id == sa.bindparam("project_id"))
-    .values(
-        {
-            name: sa.bindparam(name)
-            for name in (
-                "status",
-                "percent_complete",
-                "invested_to_date_wan",
-                "open_issues",
-                "updated_at",
-            )
-        }
-    )
-)
 
 
 # Where each kind of figures is kept on the project row.
@@ -295,16 +268,29 @@ def refresh_figures(session: Session, *, project: Project) -> None:
     session.add(project)
 
 
-def _copy_figures(project: Project, prefix: str, current: Any) -> None:
+def _figures_of(current: Any) -> dict[str, Any]:
     # `current` is an entry or a row of its columns; None: no report, so not started.
-    setattr(
-        project, f"{prefix}status", current.status if current else ProjectStatus.pre_construction
-    )
-    setattr(project, f"{prefix}percent_complete", current.percent_complete if current else None)
-    setattr(
-        project, f"{prefix}invested_to_date_wan", current.invested_to_date_wan if current else None
-    )
-    setattr(project, f"{prefix}open_issues", bool(current and current.issues))
+    return {
+        "status": current.status if current else ProjectStatus.pre_construction,
+        "percent_complete": current.percent_complete if current else None,
+        "invested_to_date_wan": current.invested_to_date_wan if current else None,
+        "open_issues": bool(current and current.issues),
+    }
+
+
+def _copy_figures(project: Project, prefix: str, current: Any) -> None:
+    for name, value in _figures_of(current).items():
+        setattr(project, f"{prefix}{name}", value)
+
+
+_ENTRY_TABLE = ProgressEntry.__table__  # type: ignore[attr-defined]
+_INSERT_ENTRY = sa.insert(_ENTRY_TABLE).returning(*_ENTRY_TABLE.c)
+_PROJECT_TABLE = Project.__table__  # type: ignore[attr-defined]
+_UPDATE_FIGURES = (
+    sa.update(_PROJECT_TABLE)
+    .where(_PROJECT_TABLE.c.id == sa.bindparam("project_id"))
+    .values({name: sa.bindparam(name) for name in (*_figures_of(None), "updated_at")})
+)
 
 
 def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence[Any]) -> None:

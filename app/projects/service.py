@@ -223,7 +223,7 @@ def read_project(
     row = session.execute(_read_one(figures, "code"), {"code": code.upper()}).first()
     if row is None:
         raise NotFound(f"No project has the code {code!r}.")
-    return to_public(row, figures=figures), etag("project", row.code, row.version)
+    return to_public(row, figures=figures), project_etag(row)
 
 
 def project_public(
@@ -324,7 +324,7 @@ def export_table(session: Session, *, query: ProjectListQuery) -> Table:
     )
 
 
-def project_etag(project: Project) -> str:
+def project_etag(project: Project | sa.Row[Any]) -> str:
     """The ETag of a project's current version."""
     return etag("project", project.code, project.version)
 

@@ -41,7 +41,7 @@ def get_rollup(
     accepted: Accepted,
     etag: ETag,
     request: Request,
-) -> Rollup | Response:
+) -> Response:
     """Counts, planned and invested 万元, statuses, blockers and schedule gap per group."""
     answer = service.cached_rollup(session, query=query, etag=etag, cache=rollup_cache(request))
     if export := query.format or accepted:
