@@ -58,6 +58,11 @@ def end_of_day_utc(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=REPORTING_TZ).astimezone(UTC)
 
 
+def month_of(day: date | None) -> str | None:
+    """The period (`YYYY-MM`) of a day: the latest period an `as_of` lookup on it can see."""
+    return None if day is None else day.strftime("%Y-%m")
+
+
 def entry_conditions(figures: Figures, *, as_of: date | None = None) -> list[Any]:
     """Which entries may state a project's figures, as conditions on `queries.NEWEST`."""
     entry = queries.NEWEST
@@ -65,10 +70,6 @@ def entry_conditions(figures: Figures, *, as_of: date | None = None) -> list[Any
     if figures is Figures.official:
         conditions.append(col(entry.review_state) == ReviewState.approved)
     if as_of is not None:
-        # Implied by the next condition (a period is the month of `as_of`), but on the
-        # index's second column: the walk starts at that month instead of stepping back
-        # through every later entry.
-        conditions.append(col(entry.period) <= as_of.strftime("%Y-%m"))
         conditions.append(col(entry.as_of) <= as_of)
         # The printed baseline was public from the plan's date, whenever it was loaded.
         conditions.append(
@@ -90,7 +91,9 @@ def current_entries(
     receipt. With `as_of`, reports dated or received after the end of that day are unseen.
     `entry_id` is NULL for a project with no such entry.
     """
-    return queries.current_entries(entry_conditions(figures, as_of=as_of), project_ids=project_ids)
+    return queries.current_entries(
+        entry_conditions(figures, as_of=as_of), month=month_of(as_of), project_ids=project_ids
+    )
 
 
 def latest_entries(

@@ -194,7 +194,10 @@ def read_statement(figures: Figures, *, as_of: date | None = None) -> sa.Select[
     """Projects as the API shows them, each with its current entry: one row per project."""
     entry = ProgressEntry.__table__.alias("current_entry")  # type: ignore[attr-defined]
     project = Project.__table__  # type: ignore[attr-defined]
-    current_id = queries.current_entry_id(progress_service.entry_conditions(figures, as_of=as_of))
+    current_id = queries.current_entry_id(
+        progress_service.entry_conditions(figures, as_of=as_of),
+        month=progress_service.month_of(as_of),
+    )
     return (
         sa.select(
             *(project.c[name] for name in _PROJECT_COLUMNS),

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.metrics import rollup_timer
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
 from app.progress.schemas import REPORTING_TZ, Figures
-from app.progress.service import FIGURE_PREFIX, current_entries, entry_conditions
+from app.progress.service import FIGURE_PREFIX, current_entries, entry_conditions, month_of
 from app.projects.schemas import ProjectFilters
 from app.projects.service import API_PREFIX, filter_conditions
 from app.rollups import queries
@@ -48,7 +48,9 @@ def figures_state(
         return queries.present_state(FIGURE_PREFIX[figures])
     if dialect is None:
         return queries.project_state(current_entries(figures, as_of=as_of))
-    return queries.current_state(entry_conditions(figures, as_of=as_of), dialect=dialect)
+    return queries.current_state(
+        entry_conditions(figures, as_of=as_of), dialect=dialect, month=month_of(as_of)
+    )
 
 
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:

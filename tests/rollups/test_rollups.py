@@ -9,6 +9,7 @@ import pytest
 from app.models import ProgressEntry
 from app.progress.schemas import REPORTING_TZ
 from app.projects.service import get_project
+from app.rollups.queries import months_before
 from app.seeding.load import baseline_status
 from tests.conftest import SEED_DIR
 
@@ -187,6 +188,47 @@ def test_revision_invisible_before_it_was_received(client, auth, session):
     assert invested("2021-07-15") == 90000
 
 
+@pytest.mark.parametrize(
+    ("as_of", "invested"),
+    [
+        ("2021-01-31", 0),  # the January report is not received yet
+        ("2021-02-10", 100),  # within the months read by range
+        ("2021-04-30", 100),  # none of them reported: found by the project's own walk
+        ("2021-07-10", 500),  # June's report is late, May's counts
+        ("2021-07-25", 600),
+        ("2021-12-31", 600),  # long after the last report
+    ],
+)
+def test_as_of_finds_the_current_entry_however_old(client, auth, session, as_of, invested):
+    project = get_project(session, code="INF-005")
+    for period, amount, received in [
+        ("2021-01", 100, datetime(2021, 2, 3, 2, tzinfo=UTC)),
+        ("2021-05", 500, datetime(2021, 6, 2, 2, tzinfo=UTC)),
+        ("2021-06", 600, datetime(2021, 7, 20, 2, tzinfo=UTC)),
+    ]:
+        session.add(
+            ProgressEntry(
+                project_id=project.id,
+                as_of=datetime.strptime(period, "%Y-%m").date().replace(day=28),
+                period=period,
+                revision=1,
+                status="under_construction",
+                invested_to_date_wan=amount,
+                reporter_name="x",
+                reporter_role="officer",
+                received_at=received,
+            )
+        )
+    session.commit()
+    body = _rollup(client, auth(), by="park", park="gaoxin", as_of=as_of)
+    assert body["rows"][0]["invested_to_date_wan"] == invested
+    listed = client.get(
+        "/api/v1/projects", params={"q": "INF-005", "as_of": as_of}, headers=auth()
+    ).json()
+    [item] = listed["items"]
+    assert (item["latest_progress"]["invested_to_date_wan"] or 0) == invested
+
+
 def test_official_figures(client, auth):
     officer = auth("officer", "gaoxin")
     entry = client.post(
@@ -321,3 +363,16 @@ def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth
             assert present["totals"] == ranked["totals"], (figures, dim)
     official = _rollup(client, admin, by="status", figures="official", park="gaoxin")
     assert {r["status"]: r["project_count"] for r in official["rows"]}.get("completed") == 1
+
+
+@pytest.mark.parametrize(
+    ("period", "months", "expected"),
+    [
+        ("2021-06", 2, "2021-04"),
+        ("2021-02", 2, "2020-12"),
+        ("2021-01", 0, "2021-01"),
+        ("2020-12", 12, "2019-12"),
+    ],
+)
+def test_months_before_crosses_years(period, months, expected):
+    assert months_before(period, months) == expected
