@@ -238,7 +238,11 @@ def _newest_lateral(conditions: Sequence[Any], month: str | None, name: str) -> 
 
 
 def current_state(
-    conditions: Sequence[Any], *, dialect: str, month: str | None = None
+    conditions: Sequence[Any],
+    *,
+    dialect: str,
+    month: str | None = None,
+    whole_portfolio: bool = False,
 ) -> ProjectState:
     """Each project's current entry among those `conditions` (on `NEWEST`) keep, for joining.
 
@@ -247,16 +251,17 @@ def current_state(
     fetching one row per project. SQLite has no LATERAL but always joins by nested loop, so
     it takes the portable form of `current_entries`.
 
-    With `month` (the last period `conditions` admit), PostgreSQL first takes the newest
-    entry per project among the last `RECENT_MONTHS` periods, from one range of the period
-    index, and walks a project's own index only for the few with no entry there. One walk
-    per project, in the order of the rollup's grouping, had read most of that index from
-    disk again for every date.
+    `month` is the last period `conditions` admit. For the `whole_portfolio` PostgreSQL
+    first takes the newest entry per project among the last `RECENT_MONTHS` periods, from
+    one range of the period index, and walks a project's own index only for the few with no
+    entry there: one walk per project, in the order of the rollup's grouping, had read most
+    of that index from disk again for every date. A filtered part of the portfolio walks
+    each of its projects, which is cheaper than reading every project's recent entries.
     """
     if dialect != "postgresql":
         return project_state(current_entries(conditions, month=month))
-    if month is None:
-        newest = _newest_lateral(conditions, None, "current_entry")
+    if month is None or not whole_portfolio:
+        newest = _newest_lateral(conditions, month, "current_entry")
         return ProjectState(current=newest, entry=newest.c, joins=((newest, sa.true()),))
     first = months_before(month, RECENT_MONTHS - 1)
     recent = (

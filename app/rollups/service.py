@@ -41,7 +41,11 @@ def reference_year(day: date) -> float:
 
 
 def figures_state(
-    figures: Figures, as_of: date | None, *, dialect: str | None = None
+    figures: Figures,
+    as_of: date | None,
+    *,
+    dialect: str | None = None,
+    whole_portfolio: bool = False,
 ) -> queries.ProjectState:
     """Where the figures come from: the project rows for the present, else history."""
     if as_of is None:
@@ -49,14 +53,22 @@ def figures_state(
     if dialect is None:
         return queries.project_state(current_entries(figures, as_of=as_of))
     return queries.current_state(
-        entry_conditions(figures, as_of=as_of), dialect=dialect, month=month_of(as_of)
+        entry_conditions(figures, as_of=as_of),
+        dialect=dialect,
+        month=month_of(as_of),
+        whole_portfolio=whole_portfolio,
     )
 
 
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     """Group the filtered portfolio by `query.by`; every sum comes from the database."""
     conditions = filter_conditions(session, query)
-    state = figures_state(query.figures, query.as_of, dialect=session.get_bind().dialect.name)
+    state = figures_state(
+        query.figures,
+        query.as_of,
+        dialect=session.get_bind().dialect.name,
+        whole_portfolio=not any(getattr(query, name) for name in _LIST_FILTERS),
+    )
     reporting_year = query.effective_reporting_year()
     reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
     dims = queries.dimensions(state, reporting_year)

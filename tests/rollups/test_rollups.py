@@ -220,8 +220,12 @@ def test_as_of_finds_the_current_entry_however_old(client, auth, session, as_of,
             )
         )
     session.commit()
-    body = _rollup(client, auth(), by="park", park="gaoxin", as_of=as_of)
-    assert body["rows"][0]["invested_to_date_wan"] == invested
+    # The whole portfolio reads recent months by range; a filtered part walks each project.
+    whole = _rollup(client, auth(), by="park", as_of=as_of)
+    assert {r["park_id"]: r["invested_to_date_wan"] for r in whole["rows"]}["gaoxin"] == invested
+    assert whole["totals"]["invested_to_date_wan"] == invested
+    part = _rollup(client, auth(), by="park", park="gaoxin", as_of=as_of)
+    assert part["rows"][0]["invested_to_date_wan"] == invested
     listed = client.get(
         "/api/v1/projects", params={"q": "INF-005", "as_of": as_of}, headers=auth()
     ).json()
