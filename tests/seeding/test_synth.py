@@ -64,10 +64,31 @@ def test_synthetic_reports_follow_the_rules(make_database):
     with Session(engine) as session:
         projects = session.exec(select(Project).where(Project.code.like("%-1__"))).all()  # type: ignore[attr-defined]
         ids = [p.id for p in projects if p.id is not None]
-        current = latest_entries(session, project_ids=ids, figures=Figures.latest)
-        for project in projects:
-            if project.id in current:
-                assert project.status == current[project.id].status
+        # The rows carry the figures the API would have left them with, latest and official.
+        for figures, prefix in ((Figures.latest, ""), (Figures.official, "official_")):
+            current = latest_entries(session, project_ids=ids, figures=figures)
+            assert current
+            for project in projects:
+                entry = current.get(project.id)
+                expected = (
+                    (
+                        entry.status,
+                        entry.percent_complete,
+                        entry.invested_to_date_wan,
+                        bool(entry.issues),
+                    )
+                    if entry is not None
+                    else ("pre_construction", None, None, False)
+                )
+                assert expected == tuple(
+                    getattr(project, f"{prefix}{name}")
+                    for name in (
+                        "status",
+                        "percent_complete",
+                        "invested_to_date_wan",
+                        "open_issues",
+                    )
+                )
         entries = session.exec(
             select(ProgressEntry).where(sa.not_(ProgressEntry.is_baseline))
         ).all()
