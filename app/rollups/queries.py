@@ -191,10 +191,13 @@ class ProjectState:
 
     def select_from(self, query: Any) -> Any:
         """Join projects to parks, categories and, if ranked, their current entries."""
+        # Every project has a park and a category (NOT NULL foreign keys), so outer joins
+        # keep the same rows, and both engines drop an outer join to a unique key whose
+        # columns the query never reads: 100,000 rows less to hash for most rollups.
         query = (
             query.select_from(Project)
-            .join(Park, col(Park.id) == Project.park_id)
-            .join(Category, col(Category.id) == Project.category_id)
+            .outerjoin(Park, col(Park.id) == Project.park_id)
+            .outerjoin(Category, col(Category.id) == Project.category_id)
         )
         if self.current is None:
             return query
