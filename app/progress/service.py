@@ -249,7 +249,7 @@ def add_report(
     # stated by the newest revision of the latest period, found here in the history in hand.
     candidates: list[Any] = [*history, entry]
     current = max(candidates, key=lambda e: (e.period, e.revision))
-    figures = {**_figures_of(current), "updated_at": utcnow()}
+    figures = {**figures_of(current), "updated_at": utcnow()}
     session.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
     # The session's object shows the stored row, without becoming a change to flush.
     for name, value in figures.items():
@@ -271,8 +271,9 @@ def refresh_figures(session: Session, *, project: Project) -> None:
     session.add(project)
 
 
-def _figures_of(current: Any) -> dict[str, Any]:
-    # `current` is an entry or a row of its columns; None: no report, so not started.
+def figures_of(current: Any) -> dict[str, Any]:
+    """The figures a project row keeps for its current entry (None: no report, not started)."""
+    # `current` is an entry or a row of its columns.
     return {
         "status": current.status if current else ProjectStatus.pre_construction,
         "percent_complete": current.percent_complete if current else None,
@@ -282,7 +283,7 @@ def _figures_of(current: Any) -> dict[str, Any]:
 
 
 def _copy_figures(project: Project, prefix: str, current: Any) -> None:
-    for name, value in _figures_of(current).items():
+    for name, value in figures_of(current).items():
         setattr(project, f"{prefix}{name}", value)
 
 
@@ -292,7 +293,7 @@ _PROJECT_TABLE = Project.__table__  # type: ignore[attr-defined]
 _UPDATE_FIGURES = (
     sa.update(_PROJECT_TABLE)
     .where(_PROJECT_TABLE.c.id == sa.bindparam("project_id"))
-    .values({name: sa.bindparam(name) for name in (*_figures_of(None), "updated_at")})
+    .values({name: sa.bindparam(name) for name in (*figures_of(None), "updated_at")})
 )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, Tier, utcnow
 from app.progress.schemas import REPORTING_TZ
+from app.progress.service import figures_of
 
 SYNTH_REPORTER = "synth"
 _BATCH = 5000
@@ -176,20 +178,8 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> No
 
 def _figures(reports: list[dict[str, Any]], prefix: str = "") -> dict[str, Any]:
     """A project row's current figures (`prefix`: official ones) after `reports`."""
-    if not reports:
-        return {
-            f"{prefix}status": ProjectStatus.pre_construction.value,
-            f"{prefix}percent_complete": None,
-            f"{prefix}invested_to_date_wan": None,
-            f"{prefix}open_issues": False,
-        }
-    newest = _newest(reports)
-    return {
-        f"{prefix}status": newest["status"],
-        f"{prefix}percent_complete": newest["percent_complete"],
-        f"{prefix}invested_to_date_wan": newest["invested_to_date_wan"],
-        f"{prefix}open_issues": bool(newest["issues"]),
-    }
+    newest = SimpleNamespace(**_newest(reports)) if reports else None
+    return {f"{prefix}{name}": value for name, value in figures_of(newest).items()}
 
 
 def _newest(reports: list[dict[str, Any]]) -> dict[str, Any]:
