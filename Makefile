@@ -39,9 +39,11 @@ audit: $(STAMP)
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 # The benchmark (bench/run.py): fresh PostgreSQL databases at two sizes, the service with one
-# and two workers against a thin baseline (bench/baseline), loaded with wrk. Needs node/npm
-# and wrk; BENCH_PG_URL names the server, BENCH_PROJECTS the synthetic size (100000).
+# and two workers against a thin baseline (bench/baseline), loaded with wrk; wrk and node/npm
+# are installed through apt when missing. BENCH_PG_URL names the server, BENCH_PROJECTS the
+# synthetic size (100000).
 bench: $(STAMP)
+	scripts/ensure-bench-tools
 	$(BIN)/pip install --quiet -e '.[bench]'
 	cd bench/baseline && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench.run

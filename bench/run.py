@@ -52,6 +52,11 @@ READS = (
     ("rollup_park", "/api/v1/rollups?by=park", "get.lua"),
     ("rollup_park_category", "/api/v1/rollups?by=park,category", "get.lua"),
 )
+# The HTTP layer alone: a liveness probe, no database. The bare FastAPI app of bench/floor
+# answers it too, so one run shows what the framework and the service's middleware cost
+# before any query, beside the baseline's own floor.
+HEALTHZ = ("healthz", "/healthz", "get.lua")
+FLOOR = "fastapi-floor-2w"
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,17 @@ def start_baseline(url: str, env: dict[str, str]) -> Target:
     log("$ " + shlex.join(command))
     process = subprocess.Popen(command, env=baseline_env, start_new_session=True)
     return wait_ready(Target("baseline", port, process))
+
+
+def start_floor(env: dict[str, str]) -> Target:
+    """The bare FastAPI app of bench/floor, two uvicorn workers as the service runs them."""
+    port = free_port()
+    uvicorn = str(Path(sys.executable).parent / "uvicorn")
+    command = [uvicorn, "--app-dir", str(BENCH / "floor"), "app:app", "--port", str(port)]
+    command += ["--workers", "2", "--no-access-log", "--log-level", "warning"]
+    log("$ " + shlex.join(command))
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    return wait_ready(Target(FLOOR, port, process))
 
 
 def wait_ready(target: Target) -> Target:
@@ -343,14 +359,16 @@ def bench_size(config: Config, size: str) -> dict[str, Any]:
             start_baseline(url, env),
             start_service(env, 2),
         ]
+        floor = start_floor(env)
         runs: list[dict[str, Any]] = []
         try:
             headers = {"Authorization": f"Bearer {reader}"}
             warm_up(targets, [p.format(code=codes[0]) for _, p, _ in READS], headers)
-            for scenario, path, script in READS:
+            warm_up([floor], [HEALTHZ[1]], headers)
+            for scenario, path, script in (*READS, HEALTHZ):
                 for connections in CONCURRENCY:
                     # The targets take turns within each scenario and concurrency.
-                    for target in targets:
+                    for target in [*targets, floor] if scenario == HEALTHZ[0] else targets:
                         url_path = path if "{" not in path else "/"
                         log(f"{size} {scenario} c={connections} {target.name}")
                         result = wrk(
@@ -382,7 +400,7 @@ def bench_size(config: Config, size: str) -> dict[str, Any]:
                 )
             runs += post_reports(url, env, load_env, targets, config, size)
         finally:
-            for target in targets:
+            for target in [*targets, floor]:
                 stop(target)
         codes_file.unlink(missing_ok=True)
         as_of_file.unlink(missing_ok=True)
@@ -390,6 +408,7 @@ def bench_size(config: Config, size: str) -> dict[str, Any]:
             "size": size,
             **loaded,
             "rss_kib": {t.name: t.rss for t in targets},
+            "floor_rss_kib": floor.rss,
             "runs": runs,
         }
 
@@ -511,7 +530,7 @@ def markdown(result: dict[str, Any], path: Path) -> str:
             rate = f"{run['rps']:,.0f}" if run["rps"] >= 10 else f"{run['rps']:.1f}"
             return f"{rate} ({run['p50_ms']} / {run['p99_ms']})"
 
-        for scenario in [s for s, _, _ in READS] + ["rollup_park_as_of", "post_report"]:
+        for scenario in [s for s, _, _ in READS] + ["rollup_park_as_of", "post_report", "healthz"]:
             for connections in sorted({r["connections"] for r in runs}):
                 found = {
                     r["target"]: r
@@ -527,6 +546,7 @@ def markdown(result: dict[str, Any], path: Path) -> str:
                     f"| {scenario} | {connections} | {cell(found.get('service-1w'))} | "
                     f"{cell(two)} | {cell(base)} | {ratio} | {errors} |"
                 )
+        lines += http_layer(runs)
         posts = [r for r in runs if r["scenario"] == "post_report"]
         if posts:
             lines += ["", "Reports stored against 2xx answers:", ""]
@@ -538,13 +558,52 @@ def markdown(result: dict[str, Any], path: Path) -> str:
                     f"({r['in_flight_at_stop']} still in flight when wrk stopped) — {verdict}"
                 )
         lines += ["", "Peak resident memory (VmHWM) per process:", ""]
-        for name, peaks in size["rss_kib"].items():
+        for name, peaks in {**size["rss_kib"], FLOOR: size.get("floor_rss_kib", {})}.items():
+            if not peaks:
+                continue
             shown = ", ".join(
                 f"{role.split('-')[0]} {kib / 1024:.0f} MB" for role, kib in peaks.items()
             )
             lines.append(f"- {name}: {shown}")
         lines.append("")
     return "\n".join(lines)
+
+
+def http_layer(runs: list[dict[str, Any]]) -> list[str]:
+    """The `healthz` figures beside bare FastAPI's, against the baseline's GET one project."""
+    found = {(r["target"], r["connections"]): r["rps"] for r in runs if r["scenario"] == "healthz"}
+    if not found:
+        return []
+    project = {
+        r["connections"]: r["rps"]
+        for r in runs
+        if r["scenario"] == "project" and r["target"] == "baseline"
+    }
+    lines = [
+        "",
+        "The HTTP layer alone (`GET /healthz`: no database; `healthz` row above), beside a "
+        "bare FastAPI app with a synchronous route and no middleware (`bench/floor/app.py`, "
+        "2 workers), each as a share of the baseline's GET one project in this run:",
+        "",
+        "| c | baseline | bare FastAPI, 2 workers | service, 2 workers | "
+        "half the baseline's GET one project |",
+        "|---|---|---|---|---|",
+    ]
+    for connections in sorted({c for _, c in found}):
+        base = project.get(connections)
+
+        def share(target: str, base: float | None = base, c: int = connections) -> str:
+            rps = found.get((target, c))
+            if rps is None:
+                return "—"
+            return f"{rps:,.0f} req/s" + (f" ({rps / base:.0%})" if base else "")
+
+        half = f"{base / 2:,.0f} req/s" if base else "—"
+        lines.append(
+            f"| {connections} | {share('baseline')} | {share(FLOOR)} | "
+            f"{share('service-2w')} | {half} |"
+        )
+    return lines
 
 
 def update_docs(text: str) -> None:
