@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     db_connect_timeout: int = Field(
         default=2, ge=1, description="Seconds to wait for a new PostgreSQL connection."
     )
+    db_async_reads: bool = Field(
+        default=True,
+        description="On PostgreSQL, run token checks and single-project reads on an asyncio "
+        "connection pool instead of a worker thread.",
+    )
     metrics_token: str | None = Field(
         default=None, description="When set, /metrics needs `Authorization: Bearer <it>`."
     )

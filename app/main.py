@@ -10,7 +10,7 @@ from app import docs, health, metrics
 from app.admission import ConcurrencyLimit
 from app.categories.router import router as categories_router
 from app.config import get_settings
-from app.db import dispose_engine
+from app.db import dispose_async_engine, dispose_engine, statements_overrides
 from app.limits import BodySizeLimit
 from app.logs import configure_logging
 from app.observability import RequestObservability
@@ -51,8 +51,9 @@ TAGS = [
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Close the database pool when the server stops, after in-flight requests finished."""
+    """Close the database pools when the server stops, after in-flight requests finished."""
     yield
+    await dispose_async_engine()
     dispose_engine()
 
 
@@ -66,10 +67,14 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry asks the global providers on every request whether
+        # to trace; the service measures itself with Prometheus (app.metrics) instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         # Served by app.docs from vendored assets instead of FastAPI's CDN-backed pages.
         docs_url=None,
         redoc_url=None,
     )
+    app.dependency_overrides.update(statements_overrides())
     install_problem_handlers(app)
     app.add_middleware(
         BodySizeLimit,

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -230,8 +231,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    # A database that is down, a connection cut off, or no pooled connection free in time.
-    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+    # A database that is down, a connection cut off, or no pooled connection free in time;
+    # the psycopg errors come from `PooledStatements`, which runs on the driver directly.
+    for unavailable in (
+        OperationalError,
+        InterfaceError,
+        PoolTimeout,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    ):
         app.add_exception_handler(unavailable, _database_error)
     app.add_exception_handler(Exception, _unhandled)
 

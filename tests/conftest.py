@@ -21,6 +21,11 @@ from app.seeding.extract import SEED_DIR
 from app.seeding.load import load_seed
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Each test runs inside a transaction it rolls back, on its own session; the asyncio pool of
+# `PooledStatements` could not see that transaction's rows. The suite therefore runs every
+# statement on the test's session, and tests/api/test_pooled_statements.py (and the tests
+# that start `portfolio serve`) run the pool against committed data.
+os.environ["DB_ASYNC_READS"] = "false"
 
 
 def _create_pg_database(server_url: str) -> str:

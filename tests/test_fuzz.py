@@ -62,7 +62,7 @@ def headers_for(session, token_for):
         return {"Authorization": f"Bearer {tokens[role]}"}
 
     yield headers
-    app.dependency_overrides.clear()
+    del app.dependency_overrides[get_session]
 
 
 @every_phase.parametrize()

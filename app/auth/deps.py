@@ -9,8 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth.scopes import ROLE_SCOPES, Scope
-from app.auth.tokens import LiveToken, verify
-from app.db import SessionDep
+from app.auth.tokens import LiveToken, verify_with
+from app.db import StatementsDep
 from app.models import ApiToken, Role
 from app.problems import Forbidden, Unauthorized
 
@@ -35,7 +35,7 @@ class Principal:
         return ROLE_SCOPES[self.role]
 
 
-def authenticated(request: Request, session: SessionDep) -> Principal:
+async def authenticated(request: Request, statements: StatementsDep) -> Principal:
     """The principal of the request's bearer token (401 without a live one)."""
     # No scopes and no security scheme among its dependencies, so FastAPI runs it once per
     # request however many differently scoped dependencies need it.
@@ -44,7 +44,7 @@ def authenticated(request: Request, session: SessionDep) -> Principal:
         raise Unauthorized(
             "This endpoint needs an API token: send `Authorization: Bearer <token>`."
         )
-    token = verify(session, secret)
+    token = await verify_with(statements, secret)
     if token is None:
         raise Unauthorized("The API token is unknown, expired or revoked.")
     principal = principal_of(token)

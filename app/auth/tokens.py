@@ -3,13 +3,15 @@
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.db import Statements
 from app.models import ApiToken, Park, Role, utcnow
 from app.problems import InvalidInput, NotFound
 
@@ -87,22 +89,50 @@ _LOOKUP = sa.select(
 ).where(_TOKEN.c.token_hash == sa.bindparam("digest"))
 
 
+_TOUCH = (
+    sa.update(_TOKEN)
+    .where(_TOKEN.c.id == sa.bindparam("token_id"))
+    .values(last_used_at=sa.bindparam("used_at"))
+)
+
+
 def verify(session: Session, secret: str) -> LiveToken | None:
     """The live token for `secret`, or None; one indexed query on every request."""
     digest = hash_secret(secret)
     row = session.execute(_LOOKUP, {"digest": digest}).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    # The lookup is by digest; compare again in constant time so timing reveals nothing.
-    if not hmac.compare_digest(row.token_hash, digest):
-        return None
-    now = utcnow()
-    if row.expires_at is not None and row.expires_at <= now:
-        return None
-    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
-        session.execute(sa.update(_TOKEN).where(_TOKEN.c.id == row.id).values(last_used_at=now))
+    live, touch = _check(None if row is None else row._mapping, digest)
+    if touch is not None:
+        session.execute(_TOUCH, touch)
         session.commit()
-    return LiveToken(id=row.id, name=row.name, role=Role(row.role), park_id=row.park_id)
+    return live
+
+
+async def verify_with(statements: Statements, secret: str) -> LiveToken | None:
+    """`verify`, through the request's `Statements` (on PostgreSQL, without a worker thread)."""
+    digest = hash_secret(secret)
+    live, touch = _check(await statements.first(_LOOKUP, {"digest": digest}), digest)
+    if touch is not None:
+        await statements.execute(_TOUCH, touch)
+    return live
+
+
+def _check(
+    row: Mapping[Any, Any] | None, digest: str
+) -> tuple[LiveToken | None, dict[str, Any] | None]:
+    # The live token, and the parameters of `_TOUCH` when its last use is to be recorded.
+    if row is None or row["revoked_at"] is not None:
+        return None, None
+    # The lookup is by digest; compare again in constant time so timing reveals nothing.
+    if not hmac.compare_digest(row["token_hash"], digest):
+        return None, None
+    now = utcnow()
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        return None, None
+    live = LiveToken(id=row["id"], name=row["name"], role=Role(row["role"]), park_id=row["park_id"])
+    last_used = row["last_used_at"]
+    if last_used is None or now - last_used > _LAST_USED_RESOLUTION:
+        return live, {"token_id": live.id, "used_at": now}
+    return live, None
 
 
 def authenticate(session: Session, secret: str) -> ApiToken | None:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import Admin, Reader
-from app.db import SessionDep
+from app.db import SessionDep, StatementsDep
 from app.etags import CREATED, VERSIONED, IfMatch
 from app.exports.negotiation import Accepted
 from app.exports.writers import EXPORT_RESPONSES, export_response
@@ -73,14 +73,14 @@ def create_project(
     summary="Get one project",
     responses={**VERSIONED, **problem_responses(401, 404, 422)},
 )
-def get_project(
+async def get_project(
     _: Reader,
-    session: SessionDep,
+    statements: StatementsDep,
     code: ProjectCode,
     figures: Annotated[Figures, Query(description=FIGURES_DESCRIPTION)] = Figures.latest,
 ) -> Response:
     """One project with its master data, current progress entry and (header) ETag."""
-    project, etag = service.read_project(session, code=code, figures=figures)
+    project, etag = await service.read_project(statements, code=code, figures=figures)
     return model_response(project, headers={"ETag": etag})
 
 

@@ -1,6 +1,6 @@
 """Reading projects: filtering, sorting, paging and the shape the API returns."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from app.db import Statements
 from app.etags import etag, require_if_match
 from app.exports.tables import projects_table
 from app.exports.writers import Table
@@ -140,7 +141,7 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
             read_statement(query.figures, as_of=query.as_of).where(col(Project.id).in_(ids))
         )
     }
-    return [to_public(rows[i], figures=query.figures) for i in ids], total
+    return [to_public(rows[i]._mapping, figures=query.figures) for i in ids], total
 
 
 def start_years(session: Session) -> list[int]:
@@ -219,14 +220,14 @@ def _read_one(figures: Figures, key: str) -> sa.Select[Any]:
     return read_statement(figures).where(column == sa.bindparam(key))
 
 
-def read_project(
-    session: Session, *, code: str, figures: Figures = Figures.latest
+async def read_project(
+    statements: Statements, *, code: str, figures: Figures = Figures.latest
 ) -> tuple[ProjectPublic, str]:
     """One project as the API shows it, and its ETag, from one query; or NotFound."""
-    row = session.execute(_read_one(figures, "code"), {"code": code.upper()}).first()
+    row = await statements.first(_read_one(figures, "code"), {"code": code.upper()})
     if row is None:
         raise NotFound(f"No project has the code {code!r}.")
-    return to_public(row, figures=figures), project_etag(row)
+    return to_public(row, figures=figures), etag("project", row["code"], row["version"])
 
 
 def project_public(
@@ -234,37 +235,37 @@ def project_public(
 ) -> ProjectPublic:
     """Shape one loaded project, with its current entry under `figures`, for the API."""
     row = session.execute(_read_one(figures, "id"), {"id": project.id}).one()
-    return to_public(row, figures=figures)
+    return to_public(row._mapping, figures=figures)
 
 
-def to_public(row: sa.Row[Any], *, figures: Figures = Figures.latest) -> ProjectPublic:
-    """Shape a row of `read_statement` for the API."""
-    values = row._mapping
-    path = f"{API_PREFIX}/projects/{row.code}"
+def to_public(values: Mapping[Any, Any], *, figures: Figures = Figures.latest) -> ProjectPublic:
+    """Shape a row of `read_statement`, by column name, for the API."""
+    code = values["code"]
+    path = f"{API_PREFIX}/projects/{code}"
     latest = None
     if values["entry_id"] is not None:
         latest = ProgressEntryPublic.model_validate(
-            {"project_code": row.code, **{n: values[f"entry_{n}"] for n in _ENTRY_FIELDS}}
+            {"project_code": code, **{n: values[f"entry_{n}"] for n in _ENTRY_FIELDS}}
         )
     return ProjectPublic(
-        code=row.code,
-        category=CategoryId(row.category_id),
-        category_name=row.category_name,
-        seq=row.seq,
-        name=row.name,
-        park_id=row.park_id,
-        park_name=row.park_name,
-        printed_park_name=row.printed_park_name,
-        content=row.content,
-        start_year=row.start_year,
-        end_year=row.end_year,
-        total_investment_wan=row.total_investment_wan,
+        code=code,
+        category=CategoryId(values["category_id"]),
+        category_name=values["category_name"],
+        seq=values["seq"],
+        name=values["name"],
+        park_id=values["park_id"],
+        park_name=values["park_name"],
+        printed_park_name=values["printed_park_name"],
+        content=values["content"],
+        start_year=values["start_year"],
+        end_year=values["end_year"],
+        total_investment_wan=values["total_investment_wan"],
         # Without any (approved) report, a project has not started.
         status=latest.status if latest else ProjectStatus.pre_construction,
         figures=figures,
         latest_progress=latest,
         links={"self": path, "progress": f"{path}/progress"},
-        archived_at=row.archived_at,
+        archived_at=values["archived_at"],
     )
 
 
