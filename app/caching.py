@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request, Response
 from sqlmodel import col
 
-from app.db import SessionDep
+from app.db import Statements, StatementsDep
 from app.exports.writers import EXPORT_RESPONSES
 from app.models import Park, ProgressEntry, Project
 from app.problems import AppError
@@ -20,25 +20,26 @@ class NotModified(AppError):
 # Each part is an index lookup or a tiny table: cheap enough to run on every request. Built
 # once, so that its SQL is neither rebuilt nor re-keyed per request.
 _DATA_VERSION = sa.select(
-    sa.select(sa.func.max(col(ProgressEntry.id))).scalar_subquery(),
-    sa.select(sa.func.max(col(ProgressEntry.reviewed_at))).scalar_subquery(),
-    sa.select(sa.func.max(col(Project.updated_at))).scalar_subquery(),
-    sa.select(sa.func.max(col(Project.id))).scalar_subquery(),
-    sa.select(sa.func.sum(col(Park.version))).scalar_subquery(),
+    sa.select(sa.func.max(col(ProgressEntry.id))).scalar_subquery().label("last_entry"),
+    sa.select(sa.func.max(col(ProgressEntry.reviewed_at))).scalar_subquery().label("last_review"),
+    sa.select(sa.func.max(col(Project.updated_at))).scalar_subquery().label("last_change"),
+    sa.select(sa.func.max(col(Project.id))).scalar_subquery().label("last_project"),
+    sa.select(sa.func.sum(col(Park.version))).scalar_subquery().label("park_versions"),
 )
 
 
-def data_version(session: SessionDep) -> str:
+async def data_version(statements: Statements) -> str:
     """Changes whenever a report is added or reviewed, or a project or park changes."""
-    row = session.execute(_DATA_VERSION).one()
-    return "|".join(str(part) for part in row)
+    row = await statements.first(_DATA_VERSION, {})
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    return "|".join(str(part) for part in row.values())
 
 
-def cache_validator(request: Request, response: Response, session: SessionDep) -> str:
+async def cache_validator(request: Request, response: Response, statements: StatementsDep) -> str:
     """Answer 304 to a matching `If-None-Match`; otherwise set and return the ETag."""
     fingerprint = "\n".join(
         (
-            data_version(session),
+            await data_version(statements),
             request.url.path,
             str(sorted(request.query_params.multi_items())),
             request.headers.get("accept", ""),

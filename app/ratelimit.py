@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import Principal, get_principal
 from app.auth.scopes import Scope
 from app.config import Settings
-from app.exports.negotiation import accepted_format
+from app.exports.negotiation import format_from_accept
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat
 from app.problems import PROBLEM_JSON, AppError
 
@@ -100,7 +100,7 @@ def _is_export(request: Request, route: APIRoute) -> bool:
     asked = request.query_params.get("format")
     if asked in set(ExportFormat):
         return True
-    return accepted_format(request.headers.get("accept")) is not None
+    return format_from_accept(request.headers.get("accept")) is not None
 
 
 def _can_export(response: dict[str, Any]) -> bool:

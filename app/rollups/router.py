@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import Reader
 from app.caching import CACHE_RESPONSES, ETag
@@ -34,7 +35,7 @@ def rollup_cache(request: Request) -> service.RollupCache:
     summary="Roll the portfolio up by one or two dimensions",
     responses={**CACHE_RESPONSES, **problem_responses(401, 422)},
 )
-def get_rollup(
+async def get_rollup(
     _: Reader,
     session: SessionDep,
     query: Annotated[RollupQuery, Query()],
@@ -43,8 +44,17 @@ def get_rollup(
     request: Request,
 ) -> Response:
     """Counts, planned and invested 万元, statuses, blockers and schedule gap per group."""
-    answer = service.cached_rollup(session, query=query, etag=etag, cache=rollup_cache(request))
+    cache = rollup_cache(request)
+    # A rollup the ETag names and this worker holds is answered without a worker thread;
+    # computing one (or waiting for the request computing it) takes a thread.
+    answer = service.cached_answer(cache, etag=etag)
+    if answer is None:
+        answer = await run_in_threadpool(
+            service.cached_rollup, session, query=query, etag=etag, cache=cache
+        )
     if export := query.format or accepted:
-        return export_response(rollup_table(answer.rollup), export, etag=etag)
+        return await run_in_threadpool(
+            export_response, rollup_table(answer.rollup), export, etag=etag
+        )
     # Encoded once per cached rollup rather than validated and serialized on every answer.
     return Response(answer.json, media_type="application/json", headers={"ETag": etag})

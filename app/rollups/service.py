@@ -162,14 +162,23 @@ class RollupCache:
         return rollup
 
 
+def _cache_key(etag: str) -> tuple[str, date]:
+    # The day matters too: it sets the reporting year and how much of each schedule elapsed.
+    return etag, datetime.now(REPORTING_TZ).date()
+
+
+def cached_answer(cache: RollupCache, *, etag: str) -> RollupAnswer | None:
+    """The rollup `etag` names if `cache` holds it: no database, no waiting."""
+    answer: RollupAnswer | None = cache.get(_cache_key(etag))
+    return answer
+
+
 def cached_rollup(
     session: Session, *, query: RollupQuery, etag: str, cache: RollupCache
 ) -> RollupAnswer:
     """`build_rollup`, answered from `cache` while the data and the day are unchanged."""
-    # The day matters too: it sets the reporting year and how much of each schedule elapsed.
-    key = (etag, datetime.now(REPORTING_TZ).date())
     answer: RollupAnswer = cache.get_or_build(
-        key, lambda: RollupAnswer(build_rollup(session, query=query))
+        _cache_key(etag), lambda: RollupAnswer(build_rollup(session, query=query))
     )
     return answer
 
