@@ -275,7 +275,7 @@ def _compiled(statement: sa.Executable, dialect: sa.Dialect) -> sa.engine.Compil
 
 
 async def get_statements() -> Statements:
-    """The request's hot statements on the asyncio pool (see `statements_dependency`)."""
+    """The request's hot statements on the asyncio pool (see `statements_overrides`)."""
     engine = get_async_engine()
     assert engine is not None, "wired to session_statements where no asyncio pool runs"
     return PooledStatements(engine)
