@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -336,6 +337,16 @@ def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
     ]
 
 
+# Measures that stay NULL where no project has a known progress (no schedule gap).
+NULLABLE_MEASURES = frozenset({"gap_weighted", "gap_weight"})
+
+
+@lru_cache
+def measure_names() -> tuple[str, ...]:
+    """The labels `measures` gives its aggregates, in order."""
+    return tuple(m.name for m in measures(present_state(), reference_year=0.0))
+
+
 def rollup(
     session: Session,
     *,
@@ -390,28 +401,51 @@ def rollups(
     dims: list[Dimension] = []
     for group in groupings:
         dims += [d for d in group if d not in dims]
-    keys = [d.key.label(f"key_{i}") for i, d in enumerate(dims)]
-    labels = [d.label.label(f"label_{i}") for i, d in enumerate(dims) if d.label is not None]
+    # First the finest groups, by hashing (a few hundred at most); then the groupings of the
+    # request from those, with GROUPING SETS. Grouping the projects themselves by GROUPING
+    # SETS sorted all of them, a third of an `as_of` rollup's time at 100,000 projects;
+    # every measure is a count or a sum, so summing the groups' sums gives the same figures.
+    finest = state.select_from(
+        sa.select(
+            *(d.key.label(f"key_{i}") for i, d in enumerate(dims)),
+            *(d.label.label(f"label_{i}") for i, d in enumerate(dims) if d.label is not None),
+            *(d.order.label(f"order_{i}") for i, d in enumerate(dims)),
+            *measures(state, reference_year=reference_year),
+        )
+    ).where(*conditions)
+    finest = finest.group_by(
+        *(d.key for d in dims), *(d.label for d in dims if d.label is not None)
+    ).subquery("finest")
+    g = finest.c
+    keys = [g[f"key_{i}"] for i in range(len(dims))]
+    labels = [g[f"label_{i}"] for i, d in enumerate(dims) if d.label is not None]
     # GROUPING(k0, k1, …): bit set for each dimension a row is not grouped by.
-    grouped = sa.func.grouping(*(d.key for d in dims)).label("grouping")
+    grouped = sa.func.grouping(*keys).label("grouping")
     # Within a grouping, groups come in the order of its dimensions' own order.
     orders = [
-        sa.case((sa.func.grouping(d.key) == 0, d.order), else_=None).label(f"order_{i}")
-        for i, d in enumerate(dims)
+        sa.case((sa.func.grouping(key) == 0, sa.func.min(g[f"order_{i}"])), else_=None).label(
+            f"order_{i}"
+        )
+        for i, key in enumerate(keys)
     ]
+    totals = [
+        sa.func.sum(g[name]).label(name)
+        if name in NULLABLE_MEASURES
+        else sa.cast(sa.func.coalesce(sa.func.sum(g[name]), 0), sa.BigInteger).label(name)
+        for name in measure_names()
+    ]
+
+    def columns(dim: Dimension) -> list[Any]:
+        i = dims.index(dim)
+        return [g[f"key_{i}"], *([g[f"label_{i}"]] if dim.label is not None else [])]
+
     sets = [
-        sa.tuple_(*(c for d in group for c in (d.key, d.label) if c is not None))
-        if group
-        else sa.text("()")
+        sa.tuple_(*(c for d in group for c in columns(d))) if group else sa.text("()")
         for group in groupings
     ]
     query = (
-        state.select_from(
-            sa.select(
-                *keys, *labels, grouped, *orders, *measures(state, reference_year=reference_year)
-            )
-        )
-        .where(*conditions)
+        sa.select(*keys, *labels, grouped, *orders, *totals)
+        .select_from(finest)
         .group_by(sa.func.grouping_sets(*sets))
         .order_by(sa.literal_column("grouping"), *(sa.literal_column(o.name) for o in orders))
     )
