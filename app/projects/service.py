@@ -227,7 +227,7 @@ async def read_project(
     row = await statements.first(_read_one(figures, "code"), {"code": code.upper()})
     if row is None:
         raise NotFound(f"No project has the code {code!r}.")
-    return to_public(row, figures=figures), etag("project", row["code"], row["version"])
+    return to_public(row, figures=figures), project_etag(row)
 
 
 def project_public(
@@ -328,8 +328,10 @@ def export_table(session: Session, *, query: ProjectListQuery) -> Table:
     )
 
 
-def project_etag(project: Project | sa.Row[Any]) -> str:
-    """The ETag of a project's current version."""
+def project_etag(project: Project | Mapping[Any, Any]) -> str:
+    """The ETag of a project's current version (a loaded project, or a row by column name)."""
+    if isinstance(project, Mapping):
+        return etag("project", project["code"], project["version"])
     return etag("project", project.code, project.version)
 
 
