@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     )
     db_async_reads: bool = Field(
         default=True,
-        description="On PostgreSQL, run token checks and single-project reads on an asyncio "
-        "connection pool instead of a worker thread.",
+        description="On PostgreSQL, run token checks, single-project reads and the data version "
+        "behind rollup and report ETags on an asyncio connection pool, not a worker thread.",
     )
     metrics_token: str | None = Field(
         default=None, description="When set, /metrics needs `Authorization: Bearer <it>`."

@@ -589,19 +589,19 @@ def http_layer(runs: list[dict[str, Any]]) -> list[str]:
         "half the baseline's GET one project |",
         "|---|---|---|---|---|",
     ]
-    for connections in sorted({c for _, c in found}):
-        base = project.get(connections)
 
-        def share(target: str, base: float | None = base, c: int = connections) -> str:
-            rps = found.get((target, c))
-            if rps is None:
-                return "—"
-            return f"{rps:,.0f} req/s" + (f" ({rps / base:.0%})" if base else "")
+    def share(target: str, connections: int, base: float | None) -> str:
+        rps = found.get((target, connections))
+        if rps is None:
+            return "—"
+        return f"{rps:,.0f} req/s" + (f" ({rps / base:.0%})" if base else "")
 
+    for c in sorted({c for _, c in found}):
+        base = project.get(c)
         half = f"{base / 2:,.0f} req/s" if base else "—"
         lines.append(
-            f"| {connections} | {share('baseline')} | {share(FLOOR)} | "
-            f"{share('service-2w')} | {half} |"
+            f"| {c} | {share('baseline', c, base)} | {share(FLOOR, c, base)} | "
+            f"{share('service-2w', c, base)} | {half} |"
         )
     return lines
 
