@@ -339,5 +339,8 @@ def test_the_api_docs_render_without_the_internet(page, live):
     page.wait_for_selector(".opblock-summary-path", timeout=30_000)
     assert page.locator(".opblock").count() >= 27
     page.goto(f"{live.base}/redoc")
-    page.wait_for_function("document.body.innerText.includes('List projects')", timeout=30_000)
+    # A locator, not wait_for_function: polling a string predicate compiles it in the page,
+    # which the docs' Content-Security-Policy (no 'unsafe-eval') refuses whenever ReDoc has
+    # not rendered by the first check.
+    page.get_by_text("List projects").locator("visible=true").first.wait_for(timeout=30_000)
     assert outside == []
