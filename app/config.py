@@ -41,10 +41,11 @@ class Settings(BaseSettings):
     db_connect_timeout: int = Field(
         default=2, ge=1, description="Seconds to wait for a new PostgreSQL connection."
     )
-    db_async_reads: bool = Field(
+    db_async_pool: bool = Field(
         default=True,
-        description="On PostgreSQL, run token checks, single-project reads and the data version "
-        "behind rollup and report ETags on an asyncio connection pool, not a worker thread.",
+        description="On PostgreSQL, run token checks, single-project reads, progress reports "
+        "and the data version behind rollup and report ETags on an asyncio connection pool, "
+        "not a worker thread.",
     )
     metrics_token: str | None = Field(
         default=None, description="When set, /metrics needs `Authorization: Bearer <it>`."

@@ -1,6 +1,7 @@
 """Engine and session handling for SQLite and PostgreSQL."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 from time import monotonic
@@ -13,7 +14,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session, create_engine
@@ -143,7 +144,7 @@ def get_async_engine() -> AsyncEngine | None:
     """The process-wide asyncio engine of `PooledStatements`, or None where they are off."""
     settings = get_settings()
     url = make_url(settings.database_url)
-    if not settings.db_async_reads or url.get_backend_name() != "postgresql":
+    if not settings.db_async_pool or url.get_backend_name() != "postgresql":
         return None
     return build_async_engine(
         settings.database_url,
@@ -183,49 +184,81 @@ async def get_session() -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-class Statements(Protocol):
-    """Runs prebuilt (module-level) Core statements one at a time, each committed on its own."""
+class Transaction(Protocol):
+    """Runs prebuilt (module-level) Core statements, by column name, in one transaction."""
 
     async def first(
         self, statement: sa.Executable, params: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         """The first row of a query, by column name, or None."""
 
+    async def all(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> Sequence[Mapping[str, Any]]:
+        """Every row of a query, by column name."""
+
     async def execute(self, statement: sa.Executable, params: Mapping[str, Any]) -> None:
-        """Run a single-statement write and commit it."""
+        """Run a statement whose rows are not wanted."""
+
+
+class Statements(Transaction, Protocol):
+    """Prebuilt statements, each committed on its own, or together in `transaction()`.
+
+    A database error in a statement is raised as SQLAlchemy's (`IntegrityError`, …),
+    whichever way it runs.
+    """
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Statements in one transaction: committed when the block ends, rolled back if it
+        raises."""
 
 
 class SessionStatements:
-    """On the request's session, in a worker thread: SQLite, or async reads turned off."""
+    """On the request's session, in a worker thread: SQLite, or the asyncio pool turned off."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, commit_each: bool = True) -> None:
         self.session = session
+        self.commit_each = commit_each
 
     async def first(
         self, statement: sa.Executable, params: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
-        return await run_in_threadpool(self._first, statement, params)
+        rows = await run_in_threadpool(self._run, statement, params, True)
+        return rows[0] if rows else None
+
+    async def all(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> Sequence[Mapping[str, Any]]:
+        return await run_in_threadpool(self._run, statement, params, True)
 
     async def execute(self, statement: sa.Executable, params: Mapping[str, Any]) -> None:
-        await run_in_threadpool(self._execute, statement, params)
+        await run_in_threadpool(self._run, statement, params, False)
 
-    def _first(self, statement: sa.Executable, params: Mapping[str, Any]) -> Any:
-        row = self.session.execute(statement, params).first()
-        return None if row is None else row._mapping
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        try:
+            yield SessionStatements(self.session, commit_each=False)
+        except BaseException:
+            await run_in_threadpool(self.session.rollback)
+            raise
+        await run_in_threadpool(self.session.commit)
 
-    def _execute(self, statement: sa.Executable, params: Mapping[str, Any]) -> None:
-        self.session.execute(statement, params)
-        self.session.commit()
+    def _run(self, statement: sa.Executable, params: Mapping[str, Any], fetch: bool) -> list[Any]:
+        result = self.session.execute(statement, params)
+        rows = list(result.mappings()) if fetch else []
+        if self.commit_each:
+            self.session.commit()
+        return rows
 
 
 class PooledStatements:
-    """PostgreSQL: each statement on a connection of the asyncio pool, without a thread.
+    """PostgreSQL: statements on a connection of the asyncio pool, without a thread.
 
-    The statement is compiled once by SQLAlchemy's psycopg dialect, so the SQL is exactly
+    Each statement is compiled once by SQLAlchemy's psycopg dialect, so the SQL is exactly
     what the session would send, and runs on psycopg's own asyncio connection, whose rows
     need none of SQLAlchemy's result processing for the types these statements return
-    (text, integers, booleans, dates and timestamps). A worker thread per statement cost
-    more than the statement; `docs/performance.md` has the figures.
+    (text, integers, booleans, dates, timestamps and JSON). A worker thread per statement
+    cost more than the statement; `docs/performance.md` has the figures.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -234,44 +267,105 @@ class PooledStatements:
     async def first(
         self, statement: sa.Executable, params: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
-        row: Mapping[str, Any] | None = await self._run(statement, params, fetch=True)
-        return row
+        async with self._connection() as connection:
+            return await connection.first(statement, params)
+
+    async def all(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> Sequence[Mapping[str, Any]]:
+        async with self._connection() as connection:
+            return await connection.all(statement, params)
 
     async def execute(self, statement: sa.Executable, params: Mapping[str, Any]) -> None:
-        await self._run(statement, params, fetch=False)
+        async with self._connection() as connection:
+            await connection.execute(statement, params)
 
-    async def _run(
-        self, statement: sa.Executable, params: Mapping[str, Any], *, fetch: bool
-    ) -> Any:
-        compiled = _compiled(statement, self.engine.sync_engine.dialect)
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._connection() as connection, connection.driver.transaction():
+            yield connection
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator["_OnConnection"]:
         # The pool's own connection, without SQLAlchemy's Connection around it: checking one
         # out that way cost as much as the statement.
         pooled = await self.engine.raw_connection()
         driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
         try:
-            cursor = driver.cursor(row_factory=dict_row)
-            await cursor.execute(str(compiled), compiled.construct_params(params))
-            return await cursor.fetchone() if fetch else None
+            yield _OnConnection(driver, self.engine.sync_engine.dialect)
         finally:
-            # A connection that broke, or was left inside a statement (a cancelled request),
-            # is closed rather than handed out again.
+            # A connection that broke, or was left inside a statement or a transaction (a
+            # cancelled request), is closed rather than handed out again.
             if driver.broken or driver.info.transaction_status != TransactionStatus.IDLE:
                 await greenlet_spawn(pooled.invalidate)
             pooled.close()
 
 
-_COMPILED: dict[int, tuple[sa.Executable, sa.engine.Compiled]] = {}
+class _OnConnection:
+    """Statements on one psycopg connection (autocommit, or inside its transaction)."""
+
+    def __init__(self, driver: psycopg.AsyncConnection[Any], dialect: sa.Dialect) -> None:
+        self.driver = driver
+        self.dialect = dialect
+
+    async def first(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        cursor = await self._run(statement, params)
+        row: Mapping[str, Any] | None = await cursor.fetchone()
+        return row
+
+    async def all(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> Sequence[Mapping[str, Any]]:
+        cursor = await self._run(statement, params)
+        return await cursor.fetchall()
+
+    async def execute(self, statement: sa.Executable, params: Mapping[str, Any]) -> None:
+        await self._run(statement, params)
+
+    async def _run(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> psycopg.AsyncCursor[dict[str, Any]]:
+        sql, bind = _compiled(statement, self.dialect)
+        cursor = self.driver.cursor(row_factory=dict_row)
+        try:
+            await cursor.execute(sql, bind(params))
+        except psycopg.IntegrityError as error:
+            # As the session raises it, so a caller handles one exception either way.
+            raise IntegrityError(sql, params, error) from error
+        return cursor
 
 
-def _compiled(statement: sa.Executable, dialect: sa.Dialect) -> sa.engine.Compiled:
+_COMPILED: dict[int, tuple[sa.Executable, str, Callable[[Mapping[str, Any]], Any]]] = {}
+
+
+def _compiled(
+    statement: sa.Executable, dialect: sa.Dialect
+) -> tuple[str, Callable[[Mapping[str, Any]], Any]]:
+    """A statement's SQL, and what turns its parameters into the driver's."""
     # The statements are prebuilt module-level constants, so their SQL is compiled once.
     # Keyed by identity, which SQLAlchemy's own cache key would cost more to compute than
     # the lookup saves; the entry keeps its statement alive, so no other takes its id.
     found = _COMPILED.get(id(statement))
     if found is None:
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        found = _COMPILED[id(statement)] = (statement, compiled)
-    return found[1]
+        # The types that convert a value for the driver (JSON, for one) do so here.
+        processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
+        }
+
+        def bind(params: Mapping[str, Any]) -> Any:
+            values = compiled.construct_params(params)
+            for name, processor in processors.items():
+                if values.get(name) is not None:
+                    values[name] = processor(values[name])
+            return values
+
+        found = _COMPILED[id(statement)] = (statement, str(compiled), bind)
+    return found[1], found[2]
 
 
 async def get_statements() -> Statements:
@@ -287,7 +381,7 @@ async def session_statements(session: SessionDep) -> Statements:
 
 
 def statements_overrides() -> dict[Any, Any]:
-    """Where no asyncio pool runs (SQLite, or DB_ASYNC_READS off), `get_statements`' stand-in."""
+    """Where no asyncio pool runs (SQLite, or DB_ASYNC_POOL off), `get_statements`' stand-in."""
     # A dependency override rather than a branch inside `get_statements`: on the pool the
     # request then resolves no session at all, and a test that overrides `get_session`
     # still reaches every statement through it.

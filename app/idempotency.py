@@ -5,9 +5,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
 
-from app.models import IdempotencyRecord
+from app.db import Transaction
+from app.models import IdempotencyRecord, utcnow
 from app.problems import InvalidInput, field_error
 
 MAX_KEY_LENGTH = 255
@@ -42,26 +43,34 @@ def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def find(session: Session, *, token_id: int, request: IdempotentRequest) -> dict[str, Any] | None:
+_RECORD = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_FIND = sa.select(_RECORD.c.fingerprint, _RECORD.c.response_body).where(
+    _RECORD.c.token_id == sa.bindparam("token_id"), _RECORD.c.key == sa.bindparam("key")
+)
+_REMEMBER = sa.insert(_RECORD).values(
+    {column.name: sa.bindparam(column.name) for column in _RECORD.c if column.name != "id"}
+)
+
+
+async def find(
+    transaction: Transaction, *, token_id: int, request: IdempotentRequest
+) -> dict[str, Any] | None:
     """Return the stored answer to an earlier request with this key, if any."""
-    record = session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == request.key
-        )
-    ).first()
+    record = await transaction.first(_FIND, {"token_id": token_id, "key": request.key})
     if record is None:
         return None
-    if record.fingerprint != request.fingerprint:
+    if record["fingerprint"] != request.fingerprint:
         raise InvalidInput(
             f"Idempotency-Key {request.key!r} was already used for a different request; "
             "use a new key for a new request.",
             errors=[field_error("header", "Idempotency-Key", msg="key reused with another body")],
         )
-    return record.response_body
+    body: dict[str, Any] = record["response_body"]
+    return body
 
 
-def remember(
-    session: Session,
+async def remember(
+    transaction: Transaction,
     *,
     token_id: int,
     request: IdempotentRequest,
@@ -69,12 +78,14 @@ def remember(
     body: dict[str, Any],
 ) -> None:
     """Store the answer in the caller's transaction, so it exists exactly when the write does."""
-    session.add(
-        IdempotencyRecord(
-            token_id=token_id,
-            key=request.key,
-            fingerprint=request.fingerprint,
-            status_code=status_code,
-            response_body=body,
-        )
+    await transaction.execute(
+        _REMEMBER,
+        {
+            "token_id": token_id,
+            "key": request.key,
+            "fingerprint": request.fingerprint,
+            "status_code": status_code,
+            "response_body": body,
+            "created_at": utcnow(),
+        },
     )

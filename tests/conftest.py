@@ -25,7 +25,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 # `PooledStatements` could not see that transaction's rows. The suite therefore runs every
 # statement on the test's session, and tests/api/test_pooled_statements.py (and the tests
 # that start `portfolio serve`) run the pool against committed data.
-os.environ["DB_ASYNC_READS"] = "false"
+os.environ["DB_ASYNC_POOL"] = "false"
 
 
 def _create_pg_database(server_url: str) -> str:

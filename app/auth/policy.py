@@ -1,11 +1,23 @@
 """Row-level rules: which park's projects a principal may write."""
 
+from typing import Protocol
+
 from app.auth.deps import Principal
-from app.models import Project, Role
+from app.models import Role
 from app.problems import Forbidden
 
 
-def ensure_can_report(principal: Principal, project: Project) -> None:
+class Owned(Protocol):
+    """A project, or what a statement read of it: its code and its park."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def park_id(self) -> str: ...
+
+
+def ensure_can_report(principal: Principal, project: Owned) -> None:
     """Officers write only their own park's projects; admins write any; planners none."""
     if principal.role is Role.admin:
         return

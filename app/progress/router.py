@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from app import idempotency
 from app.auth.deps import ProgressWriter, Reader, Reviewer
-from app.db import SessionDep
+from app.db import SessionDep, StatementsDep
 from app.idempotency import IdempotentRequest
 from app.models import ReviewState
 from app.problems import problem_responses
@@ -70,9 +70,9 @@ def list_progress(
         **problem_responses(401, 403, 404, 409, 413, 422),
     },
 )
-def create_progress(
+async def create_progress(
     principal: ProgressWriter,
-    session: SessionDep,
+    statements: StatementsDep,
     code: ProjectCode,
     report: ProgressCreate,
     request: Request,
@@ -90,8 +90,8 @@ def create_progress(
         if key is not None
         else None
     )
-    result = service.create_progress(
-        session, code=code, report=report, principal=principal, request=fingerprinted
+    result = await service.create_progress(
+        statements, code=code, report=report, principal=principal, request=fingerprinted
     )
     headers = {"Location": f"{request.url.path}/{result.entry.id}"}
     if result.replayed:

@@ -1,9 +1,9 @@
 """Progress history: reports in, review, and which entry states each project's figures."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from app import idempotency, metrics
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_report
+from app.db import Statements, Transaction
 from app.idempotency import IdempotentRequest
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.problems import Conflict, InvalidInput, NotFound, field_error
@@ -28,28 +29,18 @@ NEWEST_FIRST = (
 _WRITE_ATTEMPTS = 3
 
 
-def to_public(entry: ProgressEntry | sa.Row[Any], *, project_code: str) -> ProgressEntryPublic:
-    """Shape an entry (an object or a row of its columns) for the API."""
-    assert entry.id is not None
+# The entry's own columns the API shows; `project_code` comes from its project.
+_PUBLIC_COLUMNS = [name for name in ProgressEntryPublic.model_fields if name != "project_code"]
+
+
+def to_public(
+    entry: ProgressEntry | Mapping[str, Any], *, project_code: str
+) -> ProgressEntryPublic:
+    """Shape an entry (an object, or a row of its columns by name) for the API."""
+    if not isinstance(entry, Mapping):
+        entry = {name: getattr(entry, name) for name in _PUBLIC_COLUMNS}
     return ProgressEntryPublic(
-        id=entry.id,
-        project_code=project_code,
-        as_of=entry.as_of,
-        period=entry.period,
-        status=ProjectStatus(entry.status),
-        percent_complete=entry.percent_complete,
-        invested_to_date_wan=entry.invested_to_date_wan,
-        note=entry.note,
-        issues=entry.issues,
-        revision=entry.revision,
-        is_baseline=entry.is_baseline,
-        reporter_name=entry.reporter_name,
-        reporter_role=entry.reporter_role,
-        received_at=entry.received_at,
-        review_state=ReviewState(entry.review_state),
-        reviewer_name=entry.reviewer_name,
-        reviewed_at=entry.reviewed_at,
-        review_comment=entry.review_comment,
+        project_code=project_code, **{name: entry[name] for name in _PUBLIC_COLUMNS}
     )
 
 
@@ -131,8 +122,18 @@ class ReportResult:
     replayed: bool
 
 
-def create_progress(
-    session: Session,
+@dataclass(frozen=True)
+class LockedProject:
+    """What a report needs of the project it locks."""
+
+    id: int
+    code: str
+    park_id: str
+    archived_at: datetime | None
+
+
+async def create_progress(
+    statements: Statements,
     *,
     code: str,
     report: ProgressCreate,
@@ -141,41 +142,63 @@ def create_progress(
 ) -> ReportResult:
     """Append a report to a project's history and update its current status."""
     for _ in range(_WRITE_ATTEMPTS):
-        # The project is read once, under the lock its reports queue on.
-        project = lock_project(session, code=code)
-        ensure_can_report(principal, project)
-        if request is not None:
-            stored = idempotency.find(session, token_id=principal.token_id, request=request)
-            if stored is not None:
-                session.rollback()
-                return ReportResult(ProgressEntryPublic.model_validate(stored), replayed=True)
         try:
-            entry = add_report(session, project=project, report=report, principal=principal)
-            public = to_public(entry, project_code=project.code)
-            if request is not None:
-                idempotency.remember(
-                    session,
-                    token_id=principal.token_id,
-                    request=request,
-                    status_code=201,
-                    body=public.model_dump(mode="json"),
+            async with statements.transaction() as transaction:
+                result = await _report(
+                    transaction, code=code, report=report, principal=principal, request=request
                 )
-            session.commit()
-            metrics.reports_stored(1, source="api")
-            return ReportResult(public, replayed=False)
         except IntegrityError:
             # A concurrent request took the same revision number or idempotency key; look
             # again: the key's answer is now stored, or the next revision is free.
-            session.rollback()
+            continue
+        if not result.replayed:
+            metrics.reports_stored(1, source="api")
+        return result
     raise Conflict("Too many simultaneous reports on this project; send the report again.")
 
 
+async def _report(
+    transaction: Transaction,
+    *,
+    code: str,
+    report: ProgressCreate,
+    principal: Principal,
+    request: IdempotentRequest | None,
+) -> ReportResult:
+    # The project is read once, under the lock its reports queue on (PostgreSQL): revision
+    # numbers and the current status are computed from a history no one else is changing.
+    row = await transaction.first(_LOCK_BY_CODE, {"code": code.upper()})
+    if row is None:
+        raise NotFound(f"No project has the code {code!r}.")
+    project = LockedProject(**row)
+    ensure_can_report(principal, project)
+    if request is not None:
+        stored = await idempotency.find(transaction, token_id=principal.token_id, request=request)
+        if stored is not None:
+            return ReportResult(ProgressEntryPublic.model_validate(stored), replayed=True)
+    history = await transaction.all(_HISTORY, {"project_id": project.id})
+    values, figures = plan_report(project, report=report, principal=principal, history=history)
+    entry = await transaction.first(_INSERT_ENTRY, values)
+    assert entry is not None
+    await transaction.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
+    public = to_public(entry, project_code=project.code)
+    if request is not None:
+        await idempotency.remember(
+            transaction,
+            token_id=principal.token_id,
+            request=request,
+            status_code=201,
+            body=public.model_dump(mode="json"),
+        )
+    return ReportResult(public, replayed=False)
+
+
 # Built once, with bound parameters, for the statements every report sends.
+_PROJECT_TABLE = Project.__table__  # type: ignore[attr-defined]
 _LOCK_BY_CODE = (
-    select(Project)
-    .where(col(Project.code) == sa.bindparam("code"))
+    sa.select(*(_PROJECT_TABLE.c[name] for name in LockedProject.__dataclass_fields__))
+    .where(_PROJECT_TABLE.c.code == sa.bindparam("code"))
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 _LOCK_BY_ID = (
     select(Project)
@@ -183,78 +206,83 @@ _LOCK_BY_ID = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+
+
+class Past(NamedTuple):
+    """An earlier entry of the project, as far as a new report's checks and figures go."""
+
+    period: str
+    revision: int
+    status: str
+    percent_complete: int | None
+    invested_to_date_wan: int | None
+    issues: str
+
+
 # Only the columns the checks and the figures need, not whole entries with their notes.
-_HISTORY = sa.select(
-    col(ProgressEntry.period),
-    col(ProgressEntry.revision),
-    col(ProgressEntry.status),
-    col(ProgressEntry.percent_complete),
-    col(ProgressEntry.invested_to_date_wan),
-    col(ProgressEntry.issues),
-).where(col(ProgressEntry.project_id) == sa.bindparam("project_id"))
-
-
-def lock_project(session: Session, *, code: str) -> Project:
-    """Load a project by code under a row lock (PostgreSQL), or raise NotFound."""
-    # Reports on one project queue here, so revision numbers and the current status are
-    # computed from a history no one else is changing. populate_existing: the session may
-    # hold this row from before the lock; read it afresh.
-    project = session.exec(_LOCK_BY_CODE, params={"code": code.upper()}).first()
-    if project is None:
-        raise NotFound(f"No project has the code {code!r}.")
-    return project
+_ENTRY_TABLE = ProgressEntry.__table__  # type: ignore[attr-defined]
+_HISTORY = sa.select(*(_ENTRY_TABLE.c[name] for name in Past._fields)).where(
+    _ENTRY_TABLE.c.project_id == sa.bindparam("project_id")
+)
 
 
 def append_report(
     session: Session, *, project_id: int, report: ProgressCreate, principal: Principal
 ) -> sa.Row[Any]:
-    """Lock the project and add a report to the session (not committed)."""
+    """Lock the project and add a report to the session (not committed); update its figures."""
+    # populate_existing: the session may hold this row from before the lock; read it afresh.
     project = session.exec(_LOCK_BY_ID, params={"id": project_id}).one()
-    return add_report(session, project=project, report=report, principal=principal)
-
-
-def add_report(
-    session: Session, *, project: Project, report: ProgressCreate, principal: Principal
-) -> sa.Row[Any]:
-    """Add a report on a locked project to the session (not committed); update its figures."""
-    if project.archived_at is not None:
-        raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
-    history = session.execute(_HISTORY, {"project_id": project.id}).all()
-    period = report.as_of.strftime("%Y-%m")
-    _check_consistency(report, period=period, history=history)
-    # Core statements, not the unit of work: an append-only row and four figures need no
-    # change tracking, and the ORM's flush was a fifth of a report's time.
-    entry = session.execute(
-        _INSERT_ENTRY,
-        {
-            "project_id": project.id,
-            "as_of": report.as_of,
-            "period": period,
-            "revision": 1 + max((e.revision for e in history if e.period == period), default=0),
-            "status": report.status,
-            "percent_complete": report.percent_complete,
-            "invested_to_date_wan": report.invested_to_date_wan,
-            "note": report.note,
-            "issues": report.issues,
-            "is_baseline": False,
-            "reporter_name": principal.name,
-            "reporter_role": principal.role,
-            "reporter_token_id": principal.token_id,
-            "received_at": utcnow(),
-            "review_state": ReviewState.submitted,
-            "review_comment": "",
-        },
-    ).one()
-    # A new report is submitted, not approved: only the latest figures can move. They are
-    # stated by the newest revision of the latest period, found here in the history in hand.
-    candidates: list[Any] = [*history, entry]
-    current = max(candidates, key=lambda e: (e.period, e.revision))
-    figures = {**figures_of(current), "updated_at": utcnow()}
+    assert project.id is not None
+    history = session.execute(_HISTORY, {"project_id": project.id}).mappings().all()
+    values, figures = plan_report(project, report=report, principal=principal, history=history)
+    entry = session.execute(_INSERT_ENTRY, values).one()
     session.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
     # The session's object shows the stored row, without becoming a change to flush.
     for name, value in figures.items():
         set_committed_value(project, name, value)
     return entry
+
+
+def plan_report(
+    project: LockedProject | Project,
+    *,
+    report: ProgressCreate,
+    principal: Principal,
+    history: Sequence[Mapping[Any, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check a report against its locked project's history (rows of `_HISTORY`): the entry
+    to insert, and the figures the project row then keeps. Raises Conflict or InvalidInput."""
+    if project.archived_at is not None:
+        raise Conflict(f"Project {project.code} is archived; it takes no more reports.")
+    past = [Past(**row) for row in history]
+    period = report.as_of.strftime("%Y-%m")
+    _check_consistency(report, period=period, history=past)
+    now = utcnow()
+    # Core statements, not the unit of work: an append-only row and four figures need no
+    # change tracking, and the ORM's flush was a fifth of a report's time.
+    entry: dict[str, Any] = {
+        "project_id": project.id,
+        "as_of": report.as_of,
+        "period": period,
+        "revision": 1 + max((e.revision for e in past if e.period == period), default=0),
+        "status": report.status,
+        "percent_complete": report.percent_complete,
+        "invested_to_date_wan": report.invested_to_date_wan,
+        "note": report.note,
+        "issues": report.issues,
+        "is_baseline": False,
+        "reporter_name": principal.name,
+        "reporter_role": principal.role,
+        "reporter_token_id": principal.token_id,
+        "received_at": now,
+        "review_state": ReviewState.submitted,
+        "review_comment": "",
+    }
+    # A new report is submitted, not approved: only the latest figures can move. They are
+    # stated by the newest revision of the latest period, found here in the history in hand.
+    new = Past(**{name: entry[name] for name in Past._fields})
+    current = max([*past, new], key=lambda e: (e.period, e.revision))
+    return entry, {**figures_of(current), "updated_at": now}
 
 
 # Where each kind of figures is kept on the project row.
@@ -287,9 +315,19 @@ def _copy_figures(project: Project, prefix: str, current: Any) -> None:
         setattr(project, f"{prefix}{name}", value)
 
 
-_ENTRY_TABLE = ProgressEntry.__table__  # type: ignore[attr-defined]
-_INSERT_ENTRY = sa.insert(_ENTRY_TABLE).returning(*_ENTRY_TABLE.c)
-_PROJECT_TABLE = Project.__table__  # type: ignore[attr-defined]
+# Every column a report states; the database fills in the id and `has_issues`, a review the
+# reviewer's columns.
+_INSERT_ENTRY = (
+    sa.insert(_ENTRY_TABLE)
+    .values(
+        {
+            column.name: sa.bindparam(column.name)
+            for column in _ENTRY_TABLE.c
+            if column.name not in {"id", "has_issues", "reviewer_name", "reviewed_at"}
+        }
+    )
+    .returning(*_ENTRY_TABLE.c)
+)
 _UPDATE_FIGURES = (
     sa.update(_PROJECT_TABLE)
     .where(_PROJECT_TABLE.c.id == sa.bindparam("project_id"))
@@ -297,7 +335,7 @@ _UPDATE_FIGURES = (
 )
 
 
-def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence[Any]) -> None:
+def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence[Past]) -> None:
     errors = []
     percent = report.percent_complete
     if report.status is ProjectStatus.completed and percent is not None and percent < 100:
@@ -329,11 +367,11 @@ def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence
 
 
 def _investment_errors(
-    invested: int, *, period: str, history: Sequence[Any]
+    invested: int, *, period: str, history: Sequence[Past]
 ) -> list[dict[str, object]]:
     # Investment to date is cumulative: it may not fall below an earlier period's figure nor
     # rise above a later one's. Each period counts with its newest revision.
-    counting: dict[str, Any] = {}
+    counting: dict[str, Past] = {}
     for entry in history:
         if entry.invested_to_date_wan is None or entry.period == period:
             continue

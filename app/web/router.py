@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import idempotency
 from app.auth.deps import Principal, require_scopes
@@ -13,7 +14,7 @@ from app.auth.policy import ensure_can_report
 from app.auth.scopes import Scope
 from app.auth.tokens import authenticate
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, StatementsDep
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat, export_response
 from app.idempotency import IdempotentRequest
 from app.models import Project, ReviewState
@@ -294,9 +295,10 @@ def report_page(
 
 
 @router.post("/projects/{code}/report", response_model=None, dependencies=[CsrfChecked, Writes])
-def submit_report(
+async def submit_report(
     request: Request,
     session: SessionDep,
+    statements: StatementsDep,
     user: WebUser,
     code: ProjectCode,
     as_of: Annotated[str, Form(max_length=40)] = "",
@@ -308,7 +310,7 @@ def submit_report(
     request_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Store the report through the API's rules, or show their messages by the fields."""
-    project = projects.get_project(session, code=code)
+    project = await run_in_threadpool(projects.get_project, session, code=code)
     require_scopes(user, [Scope.progress_write])
     form = views.ReportForm(
         values={
@@ -333,15 +335,18 @@ def submit_report(
             else None
         )
         try:
-            result = progress.create_progress(
-                session, code=project.code, report=report, principal=user, request=fingerprinted
+            result = await progress.create_progress(
+                statements,
+                code=project.code,
+                report=report,
+                principal=user,
+                request=fingerprinted,
             )
         except InvalidInput as exc:
-            session.rollback()
             views.add_rule_errors(form, exc)
         else:
             return redirect(f"/web/projects/{project.code}?saved={result.entry.id}")
-    public = projects.project_public(session, project=project)
+    public = await run_in_threadpool(projects.project_public, session, project=project)
     return render(
         request,
         "report.html",

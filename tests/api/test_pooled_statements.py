@@ -5,19 +5,28 @@ these tests serve committed data from a database of their own, once through the 
 once through the session, and compare the answers.
 """
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app import migrate
 from app.auth.deps import Principal
 from app.auth.tokens import create_token, revoke_token
 from app.config import get_settings
-from app.db import build_engine, get_async_engine, get_engine
+from app.db import (
+    PooledStatements,
+    SessionStatements,
+    build_async_engine,
+    build_engine,
+    get_async_engine,
+    get_engine,
+)
 from app.main import create_app
 from app.models import Role, utcnow
 from app.progress.schemas import ProgressCreate
@@ -58,8 +67,8 @@ def committed(make_database: Callable[[], str]) -> dict[str, str]:
         )
         session.commit()
         admin = Principal(token_id=revoked.id, name="pool test", role=Role.admin, park_id=None)
-        create_progress(
-            session,
+        report = create_progress(
+            SessionStatements(session),
             code="INF-005",
             report=ProgressCreate.model_validate(
                 {
@@ -73,6 +82,7 @@ def committed(make_database: Callable[[], str]) -> dict[str, str]:
             ),
             principal=admin,
         )
+        asyncio.run(report)
     engine.dispose()
     return secrets
 
@@ -89,7 +99,7 @@ def serving(
             client.__exit__(None, None, None)
         clients.clear()
         monkeypatch.setenv("DATABASE_URL", committed["url"])
-        monkeypatch.setenv("DB_ASYNC_READS", "true" if pooled else "false")
+        monkeypatch.setenv("DB_ASYNC_POOL", "true" if pooled else "false")
         for cached in (get_settings, get_engine, get_async_engine):
             cached.cache_clear()
         app = create_app()
@@ -175,3 +185,80 @@ def test_a_connection_cut_off_is_not_handed_out_again(serving, committed):
     if first.status_code == 503:
         assert first.headers["content-type"] == PROBLEM
     assert client.get("/api/v1/projects/INF-001", headers=headers).status_code == 200
+
+
+def _reports(client: TestClient, secrets: dict[str, str], code: str) -> list[tuple[object, ...]]:
+    """A report's round of requests on one project, each answer without what must differ."""
+    admin = {"Authorization": f"Bearer {secrets['admin']}"}
+    officer = {"Authorization": f"Bearer {secrets['officer']}"}
+    keyed = {**admin, "Idempotency-Key": f"pool-{code}"}
+    first = {"as_of": "2024-05-31", "status": "under_construction", "percent_complete": 30,
+             "invested_to_date_wan": 500, "note": "基础施工", "issues": "设备到货延迟"}  # fmt: skip
+    rounds = [
+        (keyed, code, first),
+        (keyed, code, first),  # the retry: replayed
+        (keyed, code, {**first, "percent_complete": 31}),  # the key with another body: 422
+        (admin, code, {**first, "as_of": "2024-06-30", "invested_to_date_wan": 400}),  # 422
+        (admin, code, {**first, "percent_complete": 35}),  # the period's revision 2
+        (admin, code, {**first, "status": "completed"}),  # 422: completed at 30 %
+        (admin, "INF-999", first),  # 404
+        (officer, "SVC-004", first),  # another park's project: 403
+    ]
+    answers = []
+    for headers, target, body in rounds:
+        response = client.post(f"/api/v1/projects/{target}/progress", json=body, headers=headers)
+        answer = response.json()
+        for varying in ("id", "received_at", "project_code", "request_id", "instance"):
+            answer.pop(varying, None)
+        if "detail" in answer:
+            answer["detail"] = answer["detail"].replace(code, "CODE")
+        answers.append(
+            (response.status_code, response.headers["content-type"],
+             response.headers.get("idempotent-replayed"), answer)
+        )  # fmt: skip
+    history = client.get(f"/api/v1/projects/{code}/progress", headers=admin).json()["items"]
+    answers.append(tuple((e["period"], e["revision"], e["percent_complete"]) for e in history))
+    return answers
+
+
+def test_reports_through_the_pool_as_through_the_session(serving, committed):
+    pooled = _reports(serving(True), committed, "INF-010")
+    by_session = _reports(serving(False), committed, "INF-011")
+    assert pooled == by_session
+    statuses = [answer[0] for answer in pooled[:-1]]
+    assert statuses == [201, 201, 422, 422, 201, 422, 404, 403]
+    assert pooled[1][2] == "true"
+    assert pooled[1][3] == pooled[0][3]
+    assert pooled[0][3]["note"] == "基础施工"
+    assert pooled[0][3]["issues"] == "设备到货延迟"
+    # Two reports stored for the period, the revision newest; the refused ones stored nothing.
+    assert pooled[-1][:2] == (("2024-05", 2, 35), ("2024-05", 1, 30))
+
+
+def test_a_pooled_transaction_raises_integrity_errors_as_the_session_does(committed):
+    statement = sa.text(
+        "INSERT INTO park (id, name, aliases, table4_name, tier, position, version) "
+        "VALUES ('pool-x', '测试园区', '[]', '测试', 'x', 999, 1)"
+    )
+
+    async def twice() -> None:
+        engine = build_async_engine(committed["url"])
+        statements = PooledStatements(engine)
+
+        async def insert_twice() -> None:
+            async with statements.transaction() as transaction:
+                await transaction.execute(statement, {})
+                await transaction.execute(statement, {})
+
+        try:
+            with pytest.raises(IntegrityError):
+                await insert_twice()
+            # Rolled back, and the connection is clean for the next request.
+            found = await statements.first(
+                sa.text("SELECT count(*) AS n FROM park WHERE id = 'pool-x'"), {}
+            )
+            assert found == {"n": 0}
+        finally:
+            await engine.dispose()
+
+    asyncio.run(twice())
