@@ -5,13 +5,12 @@ import math
 import time
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Security
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from limits import parse, storage, strategies
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import Principal, get_principal
-from app.auth.scopes import Scope
+from app.auth.deps import Principal, authenticated
 from app.config import Settings
 from app.exports.negotiation import format_from_accept
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat
@@ -42,6 +41,7 @@ class RateLimiter:
         namespace: str = "portfolio",
     ) -> None:
         self.storage = storage.storage_from_string(storage_url)
+        self.in_memory = isinstance(self.storage, storage.MemoryStorage)
         self.strategy = strategies.MovingWindowRateLimiter(self.storage)
         self.limits = {"writes": parse(writes), "exports": parse(exports)}
         self.namespace = namespace
@@ -57,10 +57,13 @@ class RateLimiter:
 
     async def check(self, request: Request, *, token_id: int) -> None:
         """Count the request against each limit it falls under; 429 once one is spent."""
-        # Most requests are reads that no limit counts: they need no worker thread. The
-        # storage may be a network service, so counting happens off the event loop.
+        # Most requests are reads that no limit counts. Counters in this process's memory
+        # are counted on the event loop; a network service is asked from a worker thread.
         for kind in _kinds(request):
-            await run_in_threadpool(self.hit, kind, token_id=token_id)
+            if self.in_memory:
+                self.hit(kind, token_id=token_id)
+            else:
+                await run_in_threadpool(self.hit, kind, token_id=token_id)
 
     def hit(self, kind: str, *, token_id: int) -> None:
         """Count one write or export of the token; 429 once its allowance is spent."""
@@ -109,8 +112,9 @@ def _can_export(response: dict[str, Any]) -> bool:
 
 async def rate_limit(
     request: Request,
-    # Every role reads, so this is the same (cached) principal that reading routes resolve.
-    principal: Annotated[Principal, Security(get_principal, scopes=[Scope.read])],
+    # The token alone, whatever the route's scopes: the route's own dependency checks those,
+    # and this resolves to the same (cached) principal without a second scope check.
+    principal: Annotated[Principal, Depends(authenticated)],
 ) -> None:
     """Dependency of every API route: count writes and exports against the token's limits."""
     limiter: RateLimiter = request.app.state.rate_limiter
