@@ -78,7 +78,9 @@ def _pg_connect_args(connect_timeout: int) -> dict[str, Any]:
         "keepalives_count": 3,
         # JIT compilation pays off for long analytical scans, not for these statements:
         # at 100,000 projects it added 0.1-0.6 s to a rollup (docs/performance.md).
-        "options": "-c jit=off",
+        # Sessions in UTC whatever the server's zone: `PooledStatements` hands psycopg's
+        # timestamps over as they come, in the session's zone.
+        "options": "-c jit=off -c timezone=UTC",
     }
 
 

@@ -1,7 +1,7 @@
 """Progress history: reports in, review, and which entry states each project's figures."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
@@ -196,7 +196,7 @@ async def _report(
 # Built once, with bound parameters, for the statements every report sends.
 _PROJECT_TABLE = Project.__table__  # type: ignore[attr-defined]
 _LOCK_BY_CODE = (
-    sa.select(*(_PROJECT_TABLE.c[name] for name in LockedProject.__dataclass_fields__))
+    sa.select(*(_PROJECT_TABLE.c[field.name] for field in fields(LockedProject)))
     .where(_PROJECT_TABLE.c.code == sa.bindparam("code"))
     .with_for_update()
 )
