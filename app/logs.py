@@ -65,7 +65,11 @@ def configure_logging(*, level: str, console: bool) -> None:
         cache_logger_on_first_use=False,
     )
     renderer: Processor = (
-        structlog.dev.ConsoleRenderer()
+        # Tracebacks without their frames' locals: those hold request headers (tokens among
+        # them), and rendering them made one error print tens of thousands of lines.
+        structlog.dev.ConsoleRenderer(
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+        )
         if console
         else structlog.processors.JSONRenderer(ensure_ascii=False)
     )

@@ -1,13 +1,14 @@
 """Request ids, JSON access lines and Prometheus metrics."""
 
 import json
+import logging
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import get_settings
 from app.db import get_session
-from app.logs import request_id_from
+from app.logs import configure_logging, request_id_from
 from app.main import create_app
 
 
@@ -165,3 +166,19 @@ def test_refused_oversized_body_names_its_request(json_client, auth):
     assert response.status_code == 413
     assert response.json()["request_id"] == "big-1"
     assert response.headers["x-request-id"] == "big-1"
+
+
+def test_console_tracebacks_leave_out_the_frames_locals(capsys):
+    # Development logs render tracebacks for a terminal; a frame's locals would print the
+    # request's headers, its bearer token among them.
+    configure_logging(level="info", console=True)
+    try:
+        authorization = "Bearer " + "kp_" + "s3cr3t" * 3  # noqa: F841 - the local it must not show
+        raise RuntimeError("the error itself is shown")
+    except RuntimeError:
+        logging.getLogger("app.problems").exception("unhandled error")
+    finally:
+        configure_logging(level="info", console=False)
+    err = capsys.readouterr().err
+    assert "the error itself is shown" in err
+    assert "s3cr3t" * 3 not in err
