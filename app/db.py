@@ -206,8 +206,8 @@ class Transaction(Protocol):
 class Statements(Transaction, Protocol):
     """Prebuilt statements, each committed on its own, or together in `transaction()`.
 
-    A database error in a statement is raised as SQLAlchemy's (`IntegrityError`, …),
-    whichever way it runs.
+    A constraint violation is raised as SQLAlchemy's `IntegrityError`, whichever way it
+    runs; a lost connection answers 503 either way (`app.problems`).
     """
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
