@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -278,19 +279,13 @@ def current_state(
     found = recent.c.project_id.is_not(None)
     # Evaluated before the walk, `~found` spares it for every project found above.
     older = _newest_lateral([*conditions, ~found], month, "older_entry")
-    figures = [sa.case((found, recent.c[f]), else_=older.c[f]).label(f) for f in _FIGURES]
-    # Fenced (OFFSET 0) and joined to the rollup by id, so that the walks go in project order,
-    # not in the rollup's grouping order: neighbouring walks then share the index's pages.
-    state = (
-        sa.select(col(Project.id).label("project_id"), *figures)
-        .select_from(Project)
-        .outerjoin(recent, recent.c.project_id == col(Project.id))
-        .outerjoin(older, sa.true())
-        .offset(0)
-        .subquery("current_entry")
+    figures = SimpleNamespace(
+        **{f: sa.case((found, recent.c[f]), else_=older.c[f]) for f in _FIGURES}
     )
     return ProjectState(
-        current=state, entry=state.c, joins=((state, state.c.project_id == col(Project.id)),)
+        current=recent,
+        entry=figures,
+        joins=((recent, recent.c.project_id == col(Project.id)), (older, sa.true())),
     )
 
 
@@ -300,40 +295,41 @@ def present_state(prefix: str = "") -> ProjectState:
 
 
 def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
-    """Aggregates per group; money stays exact integer sums."""
+    """Aggregates per group; money stays exact integer sums.
+
+    Each is written for the fewest operations per project row, which is where a rollup at
+    100,000 projects spends its time: counts FILTER their rows instead of summing a CASE,
+    and the schedule gap divides only where it must.
+    """
     planned = col(Project.total_investment_wan)
-    invested = sa.func.coalesce(state.invested, 0)
-    # 序时进度: the share of the construction years elapsed at the reference date.
-    span = sa.cast(col(Project.end_year) - col(Project.start_year) + 1, sa.Float)
-    elapsed = (sa.literal(reference_year, sa.Float) - col(Project.start_year)) / span
-    expected = sa.case((elapsed < 0, 0.0), (elapsed > 1, 1.0), else_=elapsed)
-    reported = sa.case(
-        (state.percent.is_not(None), sa.cast(state.percent, sa.Float) / 100),
-        (
-            sa.and_(state.invested.is_not(None), planned > 0),
-            sa.cast(state.invested, sa.Float) / planned,
-        ),
-        else_=None,
+    start, end = col(Project.start_year), col(Project.end_year)
+    reference = sa.literal(reference_year, sa.Float)
+    # 序时进度: the share of the construction years elapsed at the reference date, compared
+    # in whole years first so that only projects under way pay for the division.
+    expected = sa.case(
+        (reference < start, 0.0),
+        (reference > end + 1, 1.0),
+        else_=(reference - start) / sa.cast(end - start + 1, sa.Float),
     )
-    known = reported.is_not(None)
     weight = sa.cast(planned, sa.Float)
+    # The reported share of the work, weighted by the planned investment: the percentage
+    # reported, or else the investment reported (its share of the plan, times the plan).
+    known = sa.or_(state.percent.is_not(None), sa.and_(state.invested.is_not(None), planned > 0))
+    reported = sa.case(
+        (state.percent.is_not(None), weight * sa.cast(state.percent, sa.Float) / 100),
+        else_=sa.cast(state.invested, sa.Float),
+    )
     return [
         sa.func.count().label("project_count"),
         sa.func.coalesce(sa.func.sum(planned), 0).label("total_investment_wan"),
-        sa.func.coalesce(sa.func.sum(invested), 0).label("invested_to_date_wan"),
+        sa.func.coalesce(sa.func.sum(state.invested), 0).label("invested_to_date_wan"),
         *(
-            sa.func.coalesce(sa.func.sum(sa.case((state.status == s.value, 1), else_=0)), 0).label(
-                f"count_{s.value}"
-            )
+            sa.func.count().filter(state.status == s.value).label(f"count_{s.value}")
             for s in ProjectStatus
         ),
-        sa.func.coalesce(sa.func.sum(sa.case((state.has_blocker, 1), else_=0)), 0).label(
-            "open_blockers"
-        ),
-        sa.func.sum(sa.case((known, weight * (expected - reported)), else_=None)).label(
-            "gap_weighted"
-        ),
-        sa.func.sum(sa.case((known, weight), else_=None)).label("gap_weight"),
+        sa.func.count().filter(state.has_blocker).label("open_blockers"),
+        sa.func.sum(weight * expected - reported).filter(known).label("gap_weighted"),
+        sa.func.sum(weight).filter(known).label("gap_weight"),
     ]
 
 

@@ -121,28 +121,27 @@ const STATUSES = ["pre_construction", "under_construction", "completed", "suspen
 
 // The measures of every rollup group, as app/rollups/queries.py writes them.
 function measures(referenceYear) {
+  const reference = sql`${referenceYear}::float`;
+  const expected = sql`CASE WHEN ${reference} < p.start_year THEN 0.0
+    WHEN ${reference} > p.end_year + 1 THEN 1.0
+    ELSE (${reference} - p.start_year) / CAST(p.end_year - p.start_year + 1 AS FLOAT) END`;
+  const weight = sql`CAST(p.total_investment_wan AS FLOAT)`;
+  const known = sql`(p.percent_complete IS NOT NULL
+    OR p.invested_to_date_wan IS NOT NULL AND p.total_investment_wan > 0)`;
   const reported = sql`CASE WHEN p.percent_complete IS NOT NULL
-      THEN CAST(p.percent_complete AS FLOAT) / 100
-    WHEN p.invested_to_date_wan IS NOT NULL AND p.total_investment_wan > 0
-      THEN CAST(p.invested_to_date_wan AS FLOAT) / p.total_investment_wan END`;
-  const elapsed = sql`(${referenceYear}::float - p.start_year)
-    / CAST(p.end_year - p.start_year + 1 AS FLOAT)`;
-  const expected = sql`CASE WHEN ${elapsed} < 0 THEN 0.0 WHEN ${elapsed} > 1 THEN 1.0
-    ELSE ${elapsed} END`;
+      THEN ${weight} * CAST(p.percent_complete AS FLOAT) / 100
+    ELSE CAST(p.invested_to_date_wan AS FLOAT) END`;
   return sql`count(*)::int AS project_count,
     coalesce(sum(p.total_investment_wan), 0)::bigint AS total_investment_wan,
-    coalesce(sum(coalesce(p.invested_to_date_wan, 0)), 0)::bigint AS invested_to_date_wan,
-    coalesce(sum(CASE WHEN p.status = 'pre_construction' THEN 1 ELSE 0 END), 0)::int AS c0,
-    coalesce(sum(CASE WHEN p.status = 'under_construction' THEN 1 ELSE 0 END), 0)::int AS c1,
-    coalesce(sum(CASE WHEN p.status = 'completed' THEN 1 ELSE 0 END), 0)::int AS c2,
-    coalesce(sum(CASE WHEN p.status = 'suspended' THEN 1 ELSE 0 END), 0)::int AS c3,
-    coalesce(sum(CASE WHEN p.status = 'cancelled' THEN 1 ELSE 0 END), 0)::int AS c4,
-    coalesce(sum(CASE WHEN p.open_issues THEN 1 ELSE 0 END), 0)::int AS open_blockers,
-    sum(CASE WHEN ${reported} IS NOT NULL
-        THEN CAST(p.total_investment_wan AS FLOAT) * (${expected} - ${reported}) END)
-      AS gap_weighted,
-    sum(CASE WHEN ${reported} IS NOT NULL THEN CAST(p.total_investment_wan AS FLOAT) END)
-      AS gap_weight`;
+    coalesce(sum(p.invested_to_date_wan), 0)::bigint AS invested_to_date_wan,
+    count(*) FILTER (WHERE p.status = 'pre_construction')::int AS c0,
+    count(*) FILTER (WHERE p.status = 'under_construction')::int AS c1,
+    count(*) FILTER (WHERE p.status = 'completed')::int AS c2,
+    count(*) FILTER (WHERE p.status = 'suspended')::int AS c3,
+    count(*) FILTER (WHERE p.status = 'cancelled')::int AS c4,
+    count(*) FILTER (WHERE p.open_issues)::int AS open_blockers,
+    sum(${weight} * ${expected} - ${reported}) FILTER (WHERE ${known}) AS gap_weighted,
+    sum(${weight}) FILTER (WHERE ${known}) AS gap_weight`;
 }
 
 const DIMENSIONS = {
