@@ -282,6 +282,8 @@ def current_state(
     figures = SimpleNamespace(
         **{f: sa.case((found, recent.c[f]), else_=older.c[f]) for f in _FIGURES}
     )
+    # Both join the rollup's own scan of `project`, so the walks go in the order the projects
+    # are read, before any grouping.
     return ProjectState(
         current=recent,
         entry=figures,
