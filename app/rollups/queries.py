@@ -552,7 +552,7 @@ def changes_by(
         return sa.and_(now == status.value, was != status.value)
 
     def count(condition: Any) -> Any:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+        return sa.func.count().filter(condition)
 
     added = sa.func.coalesce(after.invested, 0) - sa.func.coalesce(before.invested, 0)
     keys = [d.key.label(f"key_{i}") for i, d in enumerate(group)]
