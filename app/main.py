@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import docs, health, metrics
@@ -18,8 +18,7 @@ from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
-from app.query_params import refuse_unknown_query_parameters
-from app.ratelimit import install_rate_limits, rate_limit
+from app.ratelimit import install_rate_limits
 from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
 from app.security_headers import install_security_headers
@@ -86,10 +85,9 @@ def create_app() -> FastAPI:
     # The engine's pool holds db_pool_size connections plus as many overflow ones.
     app.add_middleware(ConcurrencyLimit, limit=2 * settings.db_pool_size)
     app.add_middleware(RequestObservability)
-    api = APIRouter(
-        prefix="/api/v1",
-        dependencies=[Depends(rate_limit), Depends(refuse_unknown_query_parameters)],
-    )
+    # Every API route depends on `app.auth.deps.admit` through its principal: token, scopes,
+    # query parameters and rate limits are checked there.
+    api = APIRouter(prefix="/api/v1")
     for router in (
         projects_router,
         progress_router,

@@ -10,8 +10,8 @@ from app.problems import InvalidInput, field_error
 _known_by_route: dict[int, frozenset[str]] = {}
 
 
-async def refuse_unknown_query_parameters(request: Request) -> None:
-    """Dependency of every API route: a misspelt filter must not silently widen the answer."""
+def refuse_unknown_query_parameters(request: Request) -> None:
+    """A misspelt filter must not silently widen the answer: every API route checks this."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

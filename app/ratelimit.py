@@ -3,14 +3,13 @@
 import logging
 import math
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from limits import parse, storage, strategies
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import Principal, authenticated
 from app.config import Settings
 from app.exports.negotiation import format_from_accept
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat
@@ -108,17 +107,6 @@ def _is_export(request: Request, route: APIRoute) -> bool:
 
 def _can_export(response: dict[str, Any]) -> bool:
     return any(media in response.get("content", {}) for media in _EXPORT_MEDIA_TYPES)
-
-
-async def rate_limit(
-    request: Request,
-    # The token alone, whatever the route's scopes: the route's own dependency checks those,
-    # and this resolves to the same (cached) principal without a second scope check.
-    principal: Annotated[Principal, Depends(authenticated)],
-) -> None:
-    """Dependency of every API route: count writes and exports against the token's limits."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    await limiter.check(request, token_id=principal.token_id)
 
 
 TOO_MANY_REQUESTS: dict[str, Any] = {

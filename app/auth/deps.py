@@ -1,18 +1,20 @@
 """Authentication (401) and scope (403) dependencies, as typed aliases for routes."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
-from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth.scopes import ROLE_SCOPES, Scope
-from app.auth.tokens import LiveToken, verify_with
-from app.db import StatementsDep
+from app.auth.tokens import LiveToken, verify_and_read
+from app.db import Statements, StatementsDep
 from app.models import ApiToken, Role
 from app.problems import Forbidden, Unauthorized
+from app.query_params import refuse_unknown_query_parameters
+from app.ratelimit import RateLimiter
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -35,31 +37,45 @@ class Principal:
         return ROLE_SCOPES[self.role]
 
 
-async def authenticated(request: Request, statements: StatementsDep) -> Principal:
-    """The principal of the request's bearer token (401 without a live one)."""
-    # No scopes and no security scheme among its dependencies, so FastAPI runs it once per
-    # request however many differently scoped dependencies need it.
-    scheme, secret = get_authorization_scheme_param(request.headers.get("authorization"))
-    if scheme.lower() != "bearer" or not secret:
+async def admit(
+    request: Request,
+    statements: Statements,
+    credentials: HTTPAuthorizationCredentials | None,
+    scopes: Iterable[str],
+    read: sa.Select[Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[Principal, Mapping[str, Any] | None]:
+    """What every API request passes before its route runs, in this order.
+
+    A live bearer token (401); the token's allowance, which refused writes spend too (429);
+    no unknown query parameter (422); the route's scopes (403). With `read`, the token is
+    checked in the statement that reads the route's answer, whose row (or None) comes back
+    beside the principal.
+    """
+    if credentials is None or not credentials.credentials:
         raise Unauthorized(
             "This endpoint needs an API token: send `Authorization: Bearer <token>`."
         )
-    token = await verify_with(statements, secret)
+    token, row = await verify_and_read(statements, credentials.credentials, read, params)
     if token is None:
         raise Unauthorized("The API token is unknown, expired or revoked.")
     principal = principal_of(token)
     note_principal(request, principal)
-    return principal
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.check(request, token_id=principal.token_id)
+    refuse_unknown_query_parameters(request)
+    require_scopes(principal, scopes)
+    return principal, row
 
 
 async def get_principal(
+    request: Request,
     security_scopes: SecurityScopes,
-    principal: Annotated[Principal, Depends(authenticated)],
-    # Declares the scheme in the OpenAPI document; `authenticated` reads the header itself.
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    statements: StatementsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Check the authenticated principal holds the route's scopes (403)."""
-    require_scopes(principal, security_scopes.scopes)
+    """The caller of an API route, admitted with the route's scopes (see `admit`)."""
+    principal, _ = await admit(request, statements, credentials, security_scopes.scopes)
     return principal
 
 

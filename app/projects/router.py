@@ -5,14 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import Admin, Reader
-from app.db import SessionDep, StatementsDep
+from app.db import SessionDep
 from app.etags import CREATED, VERSIONED, IfMatch
 from app.exports.negotiation import Accepted
 from app.exports.writers import EXPORT_RESPONSES, export_response
-from app.problems import problem_responses
+from app.problems import NotFound, problem_responses
 from app.progress.schemas import FIGURES_DESCRIPTION, Figures
 from app.projects import service
-from app.projects.deps import ProjectByCode, ProjectCode
+from app.projects.deps import ProjectByCode, ProjectCode, ReadableProject
 from app.projects.schemas import (
     ProjectCreate,
     ProjectList,
@@ -74,14 +74,15 @@ def create_project(
     responses={**VERSIONED, **problem_responses(401, 404, 422)},
 )
 async def get_project(
-    _: Reader,
-    statements: StatementsDep,
+    project: ReadableProject,
     code: ProjectCode,
     figures: Annotated[Figures, Query(description=FIGURES_DESCRIPTION)] = Figures.latest,
 ) -> Response:
     """One project with its master data, current progress entry and (header) ETag."""
-    project, etag = await service.read_project(statements, code=code, figures=figures)
-    return model_response(project, headers={"ETag": etag})
+    if project is None:
+        raise NotFound(f"No project has the code {code!r}.")
+    answer = service.to_public(project, figures=figures)
+    return model_response(answer, headers={"ETag": service.project_etag(project)})
 
 
 @router.patch(

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.db import Statements
 from app.etags import etag, require_if_match
 from app.exports.tables import projects_table
 from app.exports.writers import Table
@@ -220,14 +219,9 @@ def _read_one(figures: Figures, key: str) -> sa.Select[Any]:
     return read_statement(figures).where(column == sa.bindparam(key))
 
 
-async def read_project(
-    statements: Statements, *, code: str, figures: Figures = Figures.latest
-) -> tuple[ProjectPublic, str]:
-    """One project as the API shows it, and its ETag, from one query; or NotFound."""
-    row = await statements.first(_read_one(figures, "code"), {"code": code.upper()})
-    if row is None:
-        raise NotFound(f"No project has the code {code!r}.")
-    return to_public(row, figures=figures), project_etag(row)
+def read_by_code(figures: Figures) -> sa.Select[Any]:
+    """One project as `to_public` shapes it, by the parameter `code` (stored upper-case)."""
+    return _read_one(figures, "code")
 
 
 def project_public(

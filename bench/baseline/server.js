@@ -23,18 +23,27 @@ const ENTRY_COLUMNS = sql`e.id, e.as_of, e.period, e.status, e.percent_complete,
   e.reporter_role, e.received_at, e.review_state, e.reviewer_name, e.reviewed_at,
   e.review_comment`;
 
+function bearerDigest(request) {
+  const header = request.headers.authorization || "";
+  if (!header.startsWith("Bearer ")) return null;
+  return createHash("sha256").update(header.slice(7)).digest("hex");
+}
+
+function unauthorized(reply) {
+  return reply.code(401).send({ title: "Unauthorized", status: 401 });
+}
+
 // As the service: the token is looked up by its SHA-256 digest on every request.
 async function authenticate(request, reply) {
-  const header = request.headers.authorization || "";
-  if (!header.startsWith("Bearer ")) {
-    reply.code(401).send({ title: "Unauthorized", status: 401 });
+  const digest = bearerDigest(request);
+  if (!digest) {
+    unauthorized(reply);
     return null;
   }
-  const digest = createHash("sha256").update(header.slice(7)).digest("hex");
   const [token] = await sql`SELECT id, name, role, park_id, revoked_at
     FROM api_token WHERE token_hash = ${digest}`;
   if (!token || token.revoked_at) {
-    reply.code(401).send({ title: "Unauthorized", status: 401 });
+    unauthorized(reply);
     return null;
   }
   return token;
@@ -75,16 +84,24 @@ const PROJECT_COLUMNS = sql`p.id, p.code, p.category_id, c.name AS category_name
   p.park_id, k.name AS park_name, p.printed_park_name, p.content, p.start_year, p.end_year,
   p.total_investment_wan, p.version, p.archived_at`;
 
-// As the service: the project, its category and park names and its current entry in one
-// statement, the entry joined through the correlated lookup of its id.
+// As the service: the token check, and the project with its category and park names and its
+// current entry (joined through the correlated lookup of its id), in one statement.
 app.get("/api/v1/projects/:code", async (request, reply) => {
-  if (!(await authenticate(request, reply))) return reply;
-  const [row] = await sql`SELECT ${PROJECT_COLUMNS}, ${ENTRY_COLUMNS}, e.id AS entry_id
-    FROM project p JOIN category c ON c.id = p.category_id JOIN park k ON k.id = p.park_id
-    LEFT JOIN progress_entry e ON e.id = (SELECT n.id FROM progress_entry n
-      WHERE n.project_id = p.id ORDER BY n.period DESC, n.revision DESC LIMIT 1)
-    WHERE p.code = ${request.params.code.toUpperCase()}`;
-  if (!row) return reply.code(404).send({ title: "Not Found", status: 404 });
+  const digest = bearerDigest(request);
+  if (!digest) return unauthorized(reply);
+  const [row] = await sql`SELECT t.id AS token_id, t.name AS token_name, t.role AS token_role,
+      t.park_id AS token_park_id, t.token_hash AS token_token_hash,
+      t.last_used_at AS token_last_used_at, t.revoked_at AS token_revoked_at,
+      t.expires_at AS token_expires_at, answer.*
+    FROM api_token t LEFT JOIN (
+      SELECT ${PROJECT_COLUMNS}, ${ENTRY_COLUMNS}, e.id AS entry_id, true AS read_found
+      FROM project p JOIN category c ON c.id = p.category_id JOIN park k ON k.id = p.park_id
+      LEFT JOIN progress_entry e ON e.id = (SELECT n.id FROM progress_entry n
+        WHERE n.project_id = p.id ORDER BY n.period DESC, n.revision DESC LIMIT 1)
+      WHERE p.code = ${request.params.code.toUpperCase()}) AS answer ON true
+    WHERE t.token_hash = ${digest}`;
+  if (!row || row.token_revoked_at) return unauthorized(reply);
+  if (!row.read_found) return reply.code(404).send({ title: "Not Found", status: 404 });
   const entry = row.entry_id === null ? null : {
     id: row.entry_id, as_of: row.as_of, period: row.period, status: row.status,
     percent_complete: row.percent_complete, invested_to_date_wan: row.invested_to_date_wan,
