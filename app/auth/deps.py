@@ -1,4 +1,4 @@
-"""Authentication (401) and scope (403) dependencies, as typed aliases for routes."""
+"""What every API request passes before its route (401, 429, 422, 403), as typed aliases."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass

@@ -4,15 +4,19 @@ expired tokens all get the same 401, and tokens expire when asked to."""
 from datetime import timedelta
 
 import pytest
+from fastapi.routing import APIRoute
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from app.auth.deps import get_principal
 from app.auth.tokens import authenticate, create_token, hash_secret, revoke_token
 from app.cli import cli
 from app.config import get_settings
 from app.db import get_engine
+from app.main import create_app
 from app.models import ApiToken, Role, utcnow
 from app.problems import InvalidInput
+from app.projects.deps import readable_project
 
 URL = "/api/v1/parks"
 
@@ -133,3 +137,14 @@ def test_token_list_shows_expired_tokens_as_expired(cli_env):
         session.add(token)
         session.commit()
     assert "expired" in cli_env.invoke(cli, ["token", "list"]).output
+
+
+def test_every_api_route_admits_its_caller_before_anything_else():
+    # FastAPI resolves a route's dependencies in the order of its parameters: the token check
+    # comes first, so that nothing (a project looked up, a session opened) runs for a caller
+    # who will be refused, and no 404 or 422 tells a stranger what exists.
+    app = create_app()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
+            first = route.dependant.dependencies[0].call
+            assert first in (get_principal, readable_project), route.path
