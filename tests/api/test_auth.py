@@ -52,13 +52,15 @@ def test_every_role_reads_everything(client, auth, role, path):
     assert response.status_code == 200, response.text
 
 
-def test_revoked_token_is_refused(client, session):
+# GET one project checks its token in the statement that reads the project: its own path.
+@pytest.mark.parametrize("path", ["/api/v1/parks", "/api/v1/projects/INF-005"])
+def test_revoked_token_is_refused(client, session, path):
     token, secret = create_token(session, name="to revoke", role=Role.planner)
     headers = {"Authorization": f"Bearer {secret}"}
-    assert client.get("/api/v1/parks", headers=headers).status_code == 200
+    assert client.get(path, headers=headers).status_code == 200
     assert token.id is not None
     revoke_token(session, token_id=token.id)
-    response = client.get("/api/v1/parks", headers=headers)
+    response = client.get(path, headers=headers)
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
 
