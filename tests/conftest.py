@@ -93,6 +93,20 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
+def statements_sent(session: Session) -> Iterator[list[str]]:
+    """The SQL of every statement the test's engine sends while the test runs."""
+    sent: list[str] = []
+    engine = session.get_bind()
+
+    def note(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    yield sent
+    sa.event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
 def client(session: Session) -> Iterator[TestClient]:
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session

@@ -2,7 +2,7 @@
 
 import enum
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -146,6 +146,23 @@ class ProjectFilters(BaseModel):
         "construction_type",
         mode="before",
     )(_split)
+
+    # The filters that narrow which projects match; `figures`, `as_of` and `reporting_year`
+    # only change what is read of each.
+    NARROWING: ClassVar[tuple[str, ...]] = (
+        "park",
+        "category",
+        "start_year",
+        "status",
+        "q",
+        "start_bucket",
+        "tier",
+        "construction_type",
+    )
+
+    def whole_portfolio(self) -> bool:
+        """True when no filter narrows the projects: every active project matches."""
+        return not any(getattr(self, name) for name in self.NARROWING)
 
     def effective_reporting_year(self) -> int:
         """The year `construction_type` is measured against."""

@@ -22,16 +22,6 @@ from app.rollups import queries
 from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow
 
 CONSTRUCTION_TYPE_NAMES = {"new": "新建", "continuing": "续建", "planned": "计划"}
-_LIST_FILTERS = (
-    "park",
-    "category",
-    "start_year",
-    "status",
-    "q",
-    "start_bucket",
-    "tier",
-    "construction_type",
-)
 
 
 def reference_year(day: date) -> float:
@@ -67,7 +57,7 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
         query.figures,
         query.as_of,
         dialect=session.get_bind().dialect.name,
-        whole_portfolio=not any(getattr(query, name) for name in _LIST_FILTERS),
+        whole_portfolio=query.whole_portfolio(),
     )
     reporting_year = query.effective_reporting_year()
     reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
@@ -234,7 +224,7 @@ def _dimension_fields(dim: Dim, key: Any, label: Any) -> dict[str, Any]:
 def projects_link(filters: ProjectFilters, overrides: dict[str, Any]) -> str:
     """The `/projects` URL listing what a rollup cell counts."""
     params: list[tuple[str, str]] = []
-    for name in _LIST_FILTERS:
+    for name in ProjectFilters.NARROWING:
         value = overrides.get(name, getattr(filters, name))
         if isinstance(value, list):
             value = ",".join(str(v) for v in value)

@@ -5,11 +5,9 @@ whatever the code or the parameters, a live one gets 404, 422 or the project as 
 """
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.auth.tokens import create_token, hash_secret, revoke_token, verify_and_read
@@ -97,19 +95,6 @@ def test_a_read_records_the_tokens_last_use(client, session):
     assert client.get("/api/v1/projects/INF-005", headers={"Authorization": f"Bearer {secret}"})
     session.refresh(token)
     assert token.last_used_at is not None
-
-
-@pytest.fixture
-def statements_sent(session: Session) -> Iterator[list[str]]:
-    sent: list[str] = []
-    engine = session.get_bind()
-
-    def note(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    yield sent
-    sa.event.remove(engine, "before_cursor_execute", note)
 
 
 def test_one_statement_checks_the_token_and_reads_the_project(

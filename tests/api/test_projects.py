@@ -4,8 +4,12 @@ import json
 from collections import Counter
 
 import pytest
+from sqlmodel import select
 
-from app.projects.schemas import PROJECT_EXAMPLE
+from app.models import Project, utcnow
+from app.projects import service
+from app.projects.schemas import PROJECT_EXAMPLE, ProjectListQuery
+from app.projects.service import filter_conditions
 from app.seeding.load import baseline_status
 from tests.conftest import SEED_DIR
 
@@ -29,6 +33,54 @@ def test_list_defaults_to_appendix_order(client, auth):
     assert body["limit"] == 50
     assert body["offset"] == 0
     assert [p["code"] for p in body["items"]] == [row["code"] for row in SEED[:50]]
+
+
+# Offsets and limits around the categories' boundaries (53 infrastructure, then 11 service
+# platforms, then 114 innovation projects) and the library's end.
+APPENDIX_PAGES = [(0, 1), (0, 17), (50, 5), (52, 13), (60, 10), (63, 2), (0, 178), (170, 50)]
+
+
+@pytest.mark.parametrize(("offset", "limit"), APPENDIX_PAGES)
+def test_appendix_pages_walked_by_category_follow_the_appendix(session, engine_name, offset, limit):
+    if engine_name != "postgresql":
+        pytest.skip("the walk is PostgreSQL's (LATERAL)")
+    archived = session.exec(select(Project).where(Project.code == "SVC-002")).one()
+    archived.archived_at = utcnow()
+    session.add(archived)
+    session.flush()
+    page = service._appendix_page(
+        filter_conditions(session, ProjectListQuery()), limit=limit, offset=offset
+    )
+    code_of = dict(session.exec(select(Project.id, Project.code)).all())
+    walked = [code_of[i] for i in session.execute(page).scalars()]
+    active = [row["code"] for row in SEED if row["code"] != "SVC-002"]
+    assert walked == active[offset : offset + limit]
+
+
+@pytest.mark.parametrize(
+    ("query", "walked"),
+    [
+        ("limit=5", True),
+        ("limit=7&offset=10", True),
+        ("limit=5&offset=170", False),  # past a tenth of the library: sorted whole
+        ("limit=5&park=gaoxin", False),  # filtered: the matches are found, then sorted
+        ("limit=5&sort=code", False),
+    ],
+)
+def test_only_short_pages_of_the_whole_library_are_walked(
+    client, auth, engine_name, statements_sent, query, walked
+):
+    response = client.get(f"/api/v1/projects?{query}", headers=auth())
+    assert response.status_code == 200, response.text
+    lateral = any("LATERAL" in s for s in statements_sent)
+    assert lateral is (walked and engine_name == "postgresql"), statements_sent
+
+
+def test_every_short_page_matches_the_appendix(client, auth):
+    headers = auth()
+    for offset in range(0, 13):
+        body = client.get(f"/api/v1/projects?limit=5&offset={offset}", headers=headers).json()
+        assert [p["code"] for p in body["items"]] == [r["code"] for r in SEED[offset : offset + 5]]
 
 
 def test_whole_library_in_one_page(client, auth):
