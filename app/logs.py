@@ -2,8 +2,8 @@
 
 import logging
 import re
+import secrets
 import sys
-import uuid
 from typing import Any
 
 import structlog
@@ -19,7 +19,7 @@ def request_id_from(header: str | None) -> str:
     """Return the client's request id when it is sane, a fresh one otherwise."""
     if header is not None and _REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def current_request_id() -> str | None:

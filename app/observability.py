@@ -1,5 +1,6 @@
 """ASGI middleware giving every request an id, an access-log line and its metrics."""
 
+import logging
 import re
 import time
 from typing import Any
@@ -13,6 +14,11 @@ from app.metrics import HTTP_LATENCY, HTTP_REQUESTS
 REQUEST_ID_HEADER = "X-Request-ID"
 _HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
 access_log = get_logger("app.access")
+# The standard-library logger behind `access_log`: asking it whether INFO is on is a cached
+# lookup, where a structlog call builds the whole event before its level filter drops it.
+_access_level = logging.getLogger("app.access")
+# Methods outside these share one label, so that invented methods cannot grow the series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestObservability:
@@ -52,19 +58,39 @@ class RequestObservability:
             duration = time.perf_counter() - started
             template = route_template(scope)
             method = scope["method"]
-            HTTP_REQUESTS.labels(method=method, route=template, status=str(status)).inc()
-            HTTP_LATENCY.labels(method=method, route=template).observe(duration)
-            access_log.info(
-                "request",
-                method=method,
-                path=scope["path"],
-                route=template,
-                status=status,
-                duration_ms=round(duration * 1000, 1),
-                token_id=state.get("token_id"),
-                role=state.get("token_role"),
-                client=(scope.get("client") or [None])[0],
-            )
+            requests, latency = _series(method, template, status)
+            requests.inc()
+            latency.observe(duration)
+            if _access_level.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    method=method,
+                    path=scope["path"],
+                    route=template,
+                    status=status,
+                    duration_ms=round(duration * 1000, 1),
+                    token_id=state.get("token_id"),
+                    role=state.get("token_role"),
+                    client=(scope.get("client") or [None])[0],
+                )
+
+
+# The labelled children of the two request metrics, looked up once per method, route and
+# status: `labels()` takes a lock and builds its key on every call. Bounded, as the labels are.
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(method: str, template: str, status: int) -> tuple[Any, Any]:
+    method = method if method in _METHODS else "OTHER"
+    key = (method, template, status)
+    series = _SERIES.get(key)
+    if series is None:
+        series = (
+            HTTP_REQUESTS.labels(method=method, route=template, status=str(status)),
+            HTTP_LATENCY.labels(method=method, route=template),
+        )
+        _SERIES[key] = series
+    return series
 
 
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")

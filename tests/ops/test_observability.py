@@ -89,6 +89,18 @@ def test_access_line_is_json_with_token_but_never_its_secret(json_client, token_
     assert access["timestamp"].endswith("Z")
 
 
+def test_no_access_line_below_its_level(json_client, capsys):
+    configure_logging(level="warning", console=False)
+    try:
+        capsys.readouterr()
+        assert json_client.get("/healthz").status_code == 200
+        assert json_client.get("/api/v1/projects").status_code == 401
+        lines = _lines(capsys.readouterr().err)
+    finally:
+        configure_logging(level=get_settings().log_level, console=False)
+    assert [line for line in lines if line["logger"] == "app.access"] == []
+
+
 def test_lines_logged_inside_a_request_carry_its_id(json_client, capsys, monkeypatch):
     def broken():
         raise RuntimeError("boom")
@@ -140,6 +152,11 @@ def test_metrics_count_requests_reports_and_rollups(json_client, auth):
     # Unknown paths share one label instead of growing the series without bound.
     json_client.get("/no/such/path/123")
     assert 'route="unmatched",status="404"' in scrape()
+    # So do invented methods.
+    assert json_client.request("BREW", "/healthz").status_code == 405
+    exposition = scrape()
+    assert 'method="OTHER",route="/healthz",status="405"' in exposition
+    assert 'method="BREW"' not in exposition
 
 
 def test_metrics_are_outside_the_api_schema(json_client):
