@@ -24,6 +24,10 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
+        if b"content-length" not in headers and b"transfer-encoding" not in headers:
+            # HTTP/1.1 framing: a request with neither header has no body to limit.
+            await self.app(scope, receive, send)
+            return
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
         limit = self.upload_limit if content_type.startswith(_UPLOAD_TYPES) else self.json_limit
         declared = headers.get(b"content-length")

@@ -1,7 +1,6 @@
 """Security response headers on every answer, and CORS only where it is configured."""
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +33,18 @@ CORS_EXPOSED_HEADERS = [
 ]
 
 
+# The same raw header lines on every answer, unless the answer set its own.
+_ALWAYS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+_API_POLICY = (b"content-security-policy", API_POLICY.encode())
+_DOCS_POLICY = (b"content-security-policy", DOCS_POLICY.encode())
+_PRIVATE = (b"cache-control", b"private, no-cache")
+_NO_STORE = (b"cache-control", b"no-store")
+
+
 class SecurityHeaders:
     """ASGI middleware: nosniff, no referrer, no framing and a cache policy for token data."""
 
@@ -45,23 +56,20 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope["path"] in self.docs_paths
+        policy = _DOCS_POLICY if scope["path"] in self.docs_paths else _API_POLICY
         authenticated = any(name == b"authorization" for name, _ in scope["headers"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault(
-                    "Content-Security-Policy", DOCS_POLICY if is_docs else API_POLICY
-                )
-                if authenticated and "cache-control" not in headers:
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in (*_ALWAYS, policy) if h[0] not in present]
+                if authenticated and b"cache-control" not in present:
                     # What a token reads is for that token only. Answers with a validator may
                     # be kept privately and revalidated (304); the rest is not stored at all.
-                    private = "etag" in headers or message["status"] == 304
-                    headers["Cache-Control"] = "private, no-cache" if private else "no-store"
+                    private = b"etag" in present or message["status"] == 304
+                    headers.append(_PRIVATE if private else _NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
