@@ -9,9 +9,8 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /srv/portfolio
 COPY pyproject.toml README.md ./
 COPY app ./app
-# Editable: the service finds alembic.ini, migrations/ and seed/ beside app/, in this folder,
-# which the runtime stage copies to the same path.
-RUN pip install --no-cache-dir -e .
+# The package carries its migrations and seed data; no extras, as .ci/run checks.
+RUN pip install --no-cache-dir .
 
 # Runtime stage: no build tooling, a non-root user.
 FROM python:3.11-slim
@@ -24,10 +23,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --gid 10001 portfolio && useradd --create-home --uid 10001 --gid 10001 portfolio
 WORKDIR /srv/portfolio
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /srv/portfolio /srv/portfolio
-COPY alembic.ini ./
-COPY migrations ./migrations
-COPY seed ./seed
+# The working directory holds what the service writes (var/: the SQLite default, demo tokens).
 RUN mkdir -p var && chown portfolio:portfolio var
 
 USER 10001:10001

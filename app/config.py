@@ -10,7 +10,10 @@ from limits.errors import ConfigurationError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-ROOT_DIR = Path(__file__).resolve().parent.parent
+# Migrations and seed data travel inside the package, so a plain `pip install .` can migrate
+# and seed; the working directory holds what an installation writes (`var/`), as it holds `.env`.
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path("var")
 
 
 class Settings(BaseSettings):
@@ -22,13 +25,13 @@ class Settings(BaseSettings):
         default="development", description="Deployment environment."
     )
     database_url: str = Field(
-        default=f"sqlite:///{ROOT_DIR / 'var' / 'portfolio.db'}",
+        default=f"sqlite:///{VAR_DIR / 'portfolio.db'}",
         description="SQLAlchemy URL; postgresql+psycopg://... selects PostgreSQL.",
     )
     host: str = Field(default="127.0.0.1", description="Address `portfolio serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `portfolio serve` binds.")
     workers: int = Field(default=1, ge=1, description="Uvicorn worker processes.")
-    seed_dir: Path = Field(default=ROOT_DIR / "seed", description="Folder of the seed data files.")
+    seed_dir: Path = Field(default=PACKAGE_DIR / "seed", description="Folder of the seed data files.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto",
@@ -85,7 +88,7 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the API (CORS); none by default.",
     )
     demo_tokens_file: Path = Field(
-        default=ROOT_DIR / "var" / "demo-tokens.json",
+        default=VAR_DIR / "demo-tokens.json",
         description="Where `portfolio demo` keeps the demo tokens it printed.",
     )
 

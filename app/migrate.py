@@ -3,12 +3,17 @@
 from alembic import command
 from alembic.config import Config
 
-from app.config import ROOT_DIR
+from app.config import PACKAGE_DIR
+
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
-    """Return the project's Alembic config aimed at `database_url`."""
-    config = Config(str(ROOT_DIR / "alembic.ini"))
+    """Return an Alembic config for the installed migrations, aimed at `database_url`."""
+    # Built in code rather than read from alembic.ini, which an installed package has not got.
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     return config
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypedDict
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
-SEED_DIR: Final = REPO_ROOT / "seed"
+SEED_DIR: Final = Path(__file__).resolve().parents[1] / "seed"
 APPENDIX_PATH: Final = SEED_DIR / "appendix3.txt"
 TABLES_PATH: Final = SEED_DIR / "tables_4_5.txt"
 PARKS_PATH: Final = SEED_DIR / "parks.json"
