@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload accepted."
     )
+    body_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Seconds a request body may take to arrive after its headers (408 after).",
+    )
+    max_header_count: int = Field(
+        default=100, ge=16, description="Most header lines a request may send (431 above)."
+    )
+    max_header_bytes: int = Field(
+        default=32 * 1024, ge=4096, description="Most bytes of headers a request may send."
+    )
     report_due_day: int = Field(
         default=5,
         ge=1,

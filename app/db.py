@@ -1,6 +1,6 @@
 """Engine and session handling for SQLite and PostgreSQL."""
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -142,6 +142,18 @@ def get_engine() -> Engine:
 
 
 @lru_cache
+def get_probe_engine() -> Engine:
+    """The readiness probe's own engine: it never waits for a connection behind requests."""
+    settings = get_settings()
+    return build_engine(
+        settings.database_url,
+        pool_size=1,
+        pool_timeout=settings.db_pool_timeout,
+        connect_timeout=settings.db_connect_timeout,
+    )
+
+
+@lru_cache
 def get_async_engine() -> AsyncEngine | None:
     """The process-wide asyncio engine of `PooledStatements`, or None where they are off."""
     settings = get_settings()
@@ -157,9 +169,10 @@ def get_async_engine() -> AsyncEngine | None:
 
 
 def dispose_engine() -> None:
-    """Close the pooled connections of the process-wide engine, if one was made."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
+    """Close the pooled connections of the process-wide engines, where they were made."""
+    for made in (get_engine, get_probe_engine):
+        if made.cache_info().currsize:
+            made().dispose()
 
 
 async def dispose_async_engine() -> None:
@@ -184,6 +197,15 @@ async def get_session() -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_probe_session() -> Iterator[Session]:
+    """A session on the readiness probe's own engine."""
+    with Session(get_probe_engine()) as session:
+        yield session
+
+
+ProbeSessionDep = Annotated[Session, Depends(get_probe_session)]
 
 
 class Transaction(Protocol):

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.db import SessionDep
+from app.db import ProbeSessionDep
 from app.problems import AppError, problem_responses
 
 router = APIRouter(tags=["health"])
@@ -33,8 +33,8 @@ def healthz() -> Health:
     summary="Readiness probe",
     responses=problem_responses(503),
 )
-def readyz(session: SessionDep) -> Health:
-    """Answers 200 when the database is reachable, 503 otherwise."""
+def readyz(session: ProbeSessionDep) -> Health:
+    """Answers 200 when the database is reachable, 503 otherwise; never queued behind requests."""
     try:
         session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:

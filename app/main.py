@@ -11,7 +11,6 @@ from app.admission import ConcurrencyLimit
 from app.categories.router import router as categories_router
 from app.config import get_settings
 from app.db import dispose_async_engine, dispose_engine, statements_overrides
-from app.limits import BodySizeLimit
 from app.logs import configure_logging
 from app.observability import RequestObservability
 from app.parks.router import router as parks_router
@@ -19,6 +18,7 @@ from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
 from app.ratelimit import install_rate_limits
+from app.request_limits import BodySizeLimit, HeaderLimit
 from app.reports.router import router as reports_router
 from app.rollups.router import router as rollups_router
 from app.security_headers import install_security_headers
@@ -75,16 +75,6 @@ def create_app() -> FastAPI:
     )
     app.dependency_overrides.update(statements_overrides())
     install_problem_handlers(app)
-    app.add_middleware(
-        BodySizeLimit,
-        json_limit=settings.max_json_body_bytes,
-        upload_limit=settings.max_upload_bytes,
-    )
-    install_security_headers(app, settings)
-    install_rate_limits(app, settings)
-    # The engine's pool holds db_pool_size connections plus as many overflow ones.
-    app.add_middleware(ConcurrencyLimit, limit=2 * settings.db_pool_size)
-    app.add_middleware(RequestObservability)
     # Every API route depends on `app.auth.deps.admit` through its principal: token, scopes,
     # query parameters and rate limits are checked there.
     api = APIRouter(prefix="/api/v1")
@@ -104,5 +94,21 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     app.include_router(web.root)
     app.include_router(web.router)
+    install_rate_limits(app, settings)
+    # Middleware, innermost first. Admission sits inside the body limit, so only a request
+    # whose body is in hand waits for, and holds, a place; the engine's pool holds
+    # db_pool_size connections plus as many overflow ones.
+    app.add_middleware(ConcurrencyLimit, limit=2 * settings.db_pool_size)
+    app.add_middleware(
+        BodySizeLimit,
+        json_limit=settings.max_json_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        deadline=settings.body_timeout_seconds,
+    )
+    app.add_middleware(
+        HeaderLimit, max_count=settings.max_header_count, max_bytes=settings.max_header_bytes
+    )
+    install_security_headers(app, settings)
+    app.add_middleware(RequestObservability)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

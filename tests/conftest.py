@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app import migrate
 from app.auth.tokens import create_token
-from app.db import build_engine, get_session
+from app.db import build_engine, get_probe_session, get_session
 from app.main import create_app
 from app.models import Role
 from app.seeding.extract import SEED_DIR
@@ -110,6 +110,7 @@ def statements_sent(session: Session) -> Iterator[list[str]]:
 def client(session: Session) -> Iterator[TestClient]:
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_probe_session] = lambda: session
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

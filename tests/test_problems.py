@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from app.db import build_engine, get_session
+from app.db import build_engine, get_probe_session, get_session
 from app.main import create_app
 
 
@@ -52,7 +52,7 @@ def test_health_probes(client):
 def test_readyz_is_503_when_the_database_is_gone():
     app = create_app()
     dead = build_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    app.dependency_overrides[get_session] = lambda: Session(dead)
+    app.dependency_overrides[get_probe_session] = lambda: Session(dead)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/readyz")
     assert response.status_code == 503

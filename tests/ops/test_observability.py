@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import get_settings
-from app.db import get_session
+from app.db import get_probe_session, get_session
 from app.logs import configure_logging, request_id_from
 from app.main import create_app
 
@@ -19,6 +19,7 @@ def json_client(capsys, session, monkeypatch):
     get_settings.cache_clear()
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_probe_session] = lambda: session
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
     get_settings.cache_clear()
@@ -105,7 +106,7 @@ def test_lines_logged_inside_a_request_carry_its_id(json_client, capsys, monkeyp
     def broken():
         raise RuntimeError("boom")
 
-    json_client.app.dependency_overrides[get_session] = broken
+    json_client.app.dependency_overrides[get_probe_session] = broken
     capsys.readouterr()
     response = json_client.get("/readyz", headers={"X-Request-ID": "req-500"})
     assert response.status_code == 500
