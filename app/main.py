@@ -18,8 +18,8 @@ from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
 from app.ratelimit import install_rate_limits
-from app.request_limits import BodySizeLimit, HeaderLimit
 from app.reports.router import router as reports_router
+from app.request_limits import BodySizeLimit, HeaderLimit
 from app.rollups.router import router as rollups_router
 from app.security_headers import install_security_headers
 from app.spreadsheets.router import router as spreadsheets_router

@@ -8,7 +8,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.logs import current_request_id
 from app.problems import PROBLEM_JSON
 
-
 # The routes that take spreadsheets (multipart/form-data): they, and only they, get the upload
 # limit. tests/security/test_api4_resource_consumption.py holds the OpenAPI document to it.
 UPLOAD_PATHS = frozenset({"/api/v1/progress-uploads", "/web/spreadsheet"})

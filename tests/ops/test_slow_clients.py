@@ -84,9 +84,7 @@ def _read_all(sock: socket.socket) -> bytes:
 def test_huge_headers_are_refused_by_the_running_server(served_url, tmp_path):
     with serve(served_url, tmp_path) as server:
         big = httpx.get(f"{server.base_url}/healthz", headers={"X-Big": "a" * 10_000_000})
-        many = httpx.get(
-            f"{server.base_url}/healthz", headers={f"X-H{i}": "1" for i in range(200)}
-        )
+        many = httpx.get(f"{server.base_url}/healthz", headers={f"X-H{i}": "1" for i in range(200)})
         fine = httpx.get(f"{server.base_url}/healthz", headers={"X-Small": "a" * 1000})
     assert big.status_code == 431
     assert big.headers["content-type"] == "application/problem+json"
