@@ -4,6 +4,8 @@ import json
 import os
 import signal
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -11,6 +13,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -33,6 +36,7 @@ from app.parks.service import list_parks
 from app.problems import AppError
 from app.seeding.load import load_seed
 from app.seeding.synth import SynthError, synthesize
+from app.transfer import Progress as TransferProgress
 from app.transfer import TransferError, export_database, import_database, open_file
 
 cli = typer.Typer(help="Dalian key-project portfolio service.", no_args_is_help=True)
@@ -105,14 +109,33 @@ def synth(
     )
 
 
+@contextmanager
+def _rows_bar(description: str) -> Iterator[TransferProgress]:
+    """A progress bar on standard error for an export or import, as `synth` shows one."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(table: str, rows: int, total: int | None) -> None:
+            bar.update(task, advance=rows, total=total, description=f"{description} {table}")
+
+        yield advance
+
+
 @cli.command("export")
 def export_db(
     path: Annotated[Path, typer.Argument(help="File to write (JSON Lines; .gz compresses).")],
 ) -> None:
     """Write the whole database (token digests, never secrets) to a portable file."""
     try:
-        with open_file(path, "w") as out:
-            result = export_database(get_engine(), out)
+        with open_file(path, "w") as out, _rows_bar("exporting") as progress:
+            result = export_database(get_engine(), out, progress=progress)
     except TransferError as exc:
         path.unlink(missing_ok=True)
         typer.echo(f"error: {exc}", err=True)
@@ -126,8 +149,8 @@ def import_db(
 ) -> None:
     """Load an export into an empty, migrated database (all of it, or nothing)."""
     try:
-        with open_file(path, "r") as source:
-            result = import_database(get_engine(), source)
+        with open_file(path, "r") as source, _rows_bar("importing") as progress:
+            result = import_database(get_engine(), source, progress=progress)
     except TransferError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -8,7 +8,8 @@ API tokens travel as their SHA-256 digests only: the service never stores a secr
 
 import gzip
 import json
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,6 +29,12 @@ BATCH = 1000
 
 class TransferError(Exception):
     """An export or import that cannot be done; the message says why."""
+
+
+# Told, every BATCH rows and at each table's end: the table, the rows just done, and the rows of
+# the whole file where known (an export counts them first; an import reads them from the
+# header of an export that did).
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def _line(record: dict[str, Any]) -> str:
 
 
 def export_database(
-    engine: Engine, out: IO[str], *, progress: Callable[[str, int], None] | None = None
+    engine: Engine, out: IO[str], *, progress: Progress | None = None
 ) -> TransferResult:
     """Write every row of every table to `out`, from one consistent snapshot."""
     counts: dict[str, int] = {}
@@ -97,6 +104,9 @@ def export_database(
         revision = schema_revision(conn)
         if revision is None:
             raise TransferError("The database has no schema; run `portfolio db upgrade` first.")
+        total = sum(
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in tables()
+        )
         out.write(
             _line(
                 {
@@ -106,6 +116,7 @@ def export_database(
                     "source_dialect": engine.dialect.name,
                     "exported_at": datetime.now(UTC).isoformat(),
                     "tables": [t.name for t in tables()],
+                    "rows": total,
                 }
             )
         )
@@ -117,7 +128,9 @@ def export_database(
                 out.write(_line({"table": table.name, "row": values}))
                 counts[table.name] += 1
                 if progress and counts[table.name] % BATCH == 0:
-                    progress(table.name, BATCH)
+                    progress(table.name, BATCH, total)
+            if progress and counts[table.name] % BATCH:
+                progress(table.name, counts[table.name] % BATCH, total)
         out.write(_line({"end": True, "counts": counts}))
     return TransferResult(counts)
 
@@ -128,10 +141,12 @@ def stored_columns(table: sa.Table) -> list[sa.Column[Any]]:
 
 
 def import_database(
-    engine: Engine, source: IO[str], *, progress: Callable[[str, int], None] | None = None
+    engine: Engine, source: IO[str], *, progress: Progress | None = None
 ) -> TransferResult:
     """Load an export into an empty, migrated database, all of it in one transaction or none."""
-    header = _read_header(source)
+    records = _records(source)
+    header = _header(records)
+    total = header.get("rows") if isinstance(header.get("rows"), int) else None
     by_name = {t.name: t for t in tables()}
     decoders = {t.name: {c.name: _decoder(c) for c in stored_columns(t)} for t in by_name.values()}
     counts = dict.fromkeys(by_name, 0)
@@ -140,16 +155,23 @@ def import_database(
         _check_target(conn, header)
         table: sa.Table | None = None
         batch: list[dict[str, Any]] = []
+        number = 1
 
         def flush() -> None:
-            if table is not None and batch:
+            if table is None or not batch:
+                return
+            try:
                 conn.execute(table.insert(), batch)
-                if progress:
-                    progress(table.name, len(batch))
-                batch.clear()
+            except sa.exc.DBAPIError as exc:
+                raise TransferError(
+                    f"line {number}: the rows of {table.name} up to this line cannot be "
+                    f"stored: {str(exc.orig).strip().splitlines()[0]}"
+                ) from exc
+            if progress:
+                progress(table.name, len(batch), total)
+            batch.clear()
 
-        for number, raw in enumerate(source, start=2):
-            record = json.loads(raw)
+        for number, record in records:
             if record.get("end"):
                 trailer = record
                 break
@@ -159,15 +181,14 @@ def import_database(
             if table is None or table.name != name:
                 flush()
                 table = by_name[name]
-            row = record["row"]
-            batch.append({key: decoders[name][key](value) for key, value in row.items()})
+            batch.append(_decoded(record.get("row"), decoders[name], number=number, table=name))
             counts[name] += 1
             if len(batch) >= BATCH:
                 flush()
         flush()
         if trailer is None:
             raise TransferError("The file ends before its last line: it is truncated.")
-        expected = {name: int(n) for name, n in trailer["counts"].items()}
+        expected = _trailer_counts(trailer, number=number)
         if expected != {name: n for name, n in counts.items() if name in expected}:
             raise TransferError(f"Row counts differ from the file's own: {expected} != {counts}")
         if conn.dialect.name == "postgresql":
@@ -175,20 +196,73 @@ def import_database(
     return TransferResult(counts)
 
 
-def _read_header(source: IO[str]) -> dict[str, Any]:
-    first = source.readline()
+def _records(source: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each line as a JSON object with its number; a file that cannot be read says where."""
+    number = 0
+    lines = iter(source)
+    while True:
+        number += 1
+        try:
+            raw = next(lines)
+        except StopIteration:
+            return
+        except (EOFError, OSError, zlib.error) as exc:
+            # gzip's own words for a cut or damaged file ("Compressed file ended before...").
+            raise TransferError(
+                f"line {number}: the file cannot be read further, it is cut short or "
+                f"damaged ({exc})."
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise TransferError(
+                f"line {number}: the file is not UTF-8 text (byte {exc.start} of the line)."
+            ) from exc
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            cut = "" if raw.endswith("\n") else " (the line is cut off: the file is truncated)"
+            raise TransferError(
+                f"line {number}: not a JSON line{cut}: {exc.msg} at column {exc.colno}."
+            ) from exc
+        if not isinstance(record, dict):
+            raise TransferError(f"line {number}: expected a JSON object, found {raw[:40]!r}.")
+        yield number, record
+
+
+def _header(records: Iterator[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     try:
-        header = json.loads(first)
-    except json.JSONDecodeError as exc:
+        _, header = next(records)
+    except StopIteration as exc:
         raise TransferError("This is not a portfolio export (no header line).") from exc
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+    if header.get("format") != FORMAT:
         raise TransferError("This is not a portfolio export (no header line).")
     if header.get("version") != VERSION:
         raise TransferError(
             f"Export format version {header.get('version')} is not supported "
             f"(this service reads version {VERSION})."
         )
+    if not isinstance(header.get("schema_revision"), str):
+        raise TransferError("line 1: the header names no schema revision.")
     return header
+
+
+def _decoded(
+    row: Any, decoders: dict[str, Callable[[Any], Any]], *, number: int, table: str
+) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        raise TransferError(f"line {number}: a {table} line without its row.")
+    try:
+        return {key: decoders[key](value) for key, value in row.items()}
+    except KeyError as exc:
+        raise TransferError(f"line {number}: table {table} has no column {exc.args[0]!r}.") from exc
+    except (TypeError, ValueError) as exc:
+        raise TransferError(f"line {number}: a value of {table} cannot be read: {exc}.") from exc
+
+
+def _trailer_counts(trailer: dict[str, Any], *, number: int) -> dict[str, int]:
+    counts = trailer.get("counts")
+    if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
+        raise TransferError(f"line {number}: the last line's row counts cannot be read.")
+    return counts
 
 
 def _check_target(conn: Connection, header: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """`portfolio export` / `portfolio import`: a lossless round trip across engines."""
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -212,3 +213,115 @@ def test_cli_export_then_import(source, tmp_path, monkeypatch):
     unmigrated = run(f"sqlite:///{tmp_path / 'blank.db'}", "export", str(tmp_path / "x.jsonl"))
     assert unmigrated.exit_code == 2
     assert "portfolio db upgrade" in unmigrated.output
+
+
+@pytest.fixture
+def seeded_dump(tmp_path) -> Iterator[tuple[str, list[str]]]:
+    """The seeded library exported to JSON Lines: the file's lines, and an empty target."""
+    source = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
+    with Session(source) as session:
+        load_seed(session, seed_dir=SEED_DIR)
+    dump = tmp_path / "dump.jsonl"
+    with open_file(dump, "w") as out:
+        export_database(source, out)
+    source.dispose()
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(target)
+    yield target, dump.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def _cli_import(url: str, path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        return CliRunner().invoke(cli, ["import", str(path)])
+    finally:
+        get_engine().dispose()
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+
+
+def _cut(lines: list[str], at: int) -> str:
+    text = "".join(lines)
+    return text[: len("".join(lines[:at])) + len(lines[at]) // 2]
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (
+            "cut mid-line",
+            r"^error: line 101: not a JSON line \(the line is cut off: the file is truncated\)",
+        ),
+        (
+            "gz cut short",
+            r"^error: line \d+: the file cannot be read further, it is cut short or damaged",
+        ),
+        (
+            "gz damaged",
+            r"^error: line 1: the file cannot be read further, it is cut short or damaged",
+        ),
+        ("not utf-8", r"^error: line 1: the file is not UTF-8 text"),
+        ("unknown column", r"^error: line 3: table \w+ has no column 'colour'\."),
+        ("bad date", r"^error: line \d+: a value of \w+ cannot be read: "),
+        ("duplicate row", r"^error: line \d+: the rows of \w+ up to this line cannot be stored: "),
+    ],
+)
+def test_a_bad_file_gets_one_clear_line_and_stores_nothing(
+    seeded_dump, tmp_path, monkeypatch, damage, expected
+):
+    target, lines = seeded_dump
+    path = tmp_path / "bad.jsonl"
+    if damage == "cut mid-line":
+        path.write_text(_cut(lines, 100), encoding="utf-8")
+    elif damage.startswith("gz"):
+        path = tmp_path / "bad.jsonl.gz"
+        with open_file(path, "w") as out:
+            out.writelines(lines)
+        data = path.read_bytes()
+        path.write_bytes(
+            data[: len(data) // 2] if damage == "gz cut short" else data[:10] + b"\xff" * 64
+        )
+    elif damage == "not utf-8":
+        path.write_bytes(b"\xff\xfe\x00garbage\n")
+    elif damage == "unknown column":
+        record = json.loads(lines[2])
+        record["row"]["colour"] = "red"
+        path.write_text(
+            "".join([*lines[:2], json.dumps(record) + "\n", *lines[3:]]), encoding="utf-8"
+        )
+    elif damage == "bad date":
+        number, record = next(
+            (n, json.loads(line))
+            for n, line in enumerate(lines)
+            if json.loads(line).get("table") == "project"
+        )
+        stamp = next(key for key in record["row"] if key.endswith("_at"))
+        record["row"][stamp] = "yesterday"
+        lines[number] = json.dumps(record, ensure_ascii=False) + "\n"
+        path.write_text("".join(lines), encoding="utf-8")
+    else:
+        path.write_text("".join([*lines[:3], lines[2], *lines[3:]]), encoding="utf-8")
+
+    result = _cli_import(target, path, monkeypatch)
+
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert re.match(expected, errors[0]), errors[0]
+    assert "Traceback" not in result.output
+    engine = build_engine(target)
+    assert all(rows == [] for rows in _snapshot(engine).values())
+    engine.dispose()
+
+
+def test_export_and_import_show_their_progress(seeded_dump, tmp_path, monkeypatch):
+    target, lines = seeded_dump
+    path = tmp_path / "good.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    assert json.loads(lines[0])["rows"] == len(lines) - 2
+    result = _cli_import(target, path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "importing" in result.stderr
+    assert f"{len(lines) - 2}/{len(lines) - 2}" in result.stderr
