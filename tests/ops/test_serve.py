@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app import migrate
 from app.config import get_settings
-from app.db import build_engine, get_engine
+from app.db import build_engine, get_engine, get_probe_engine
 from app.main import create_app
 from app.models import Role
 from app.seeding.load import load_seed
@@ -99,16 +99,24 @@ def test_metrics_add_up_across_workers(sqlite_url, tmp_path):
     assert len(list(metrics_dir.glob("counter_*.db"))) >= 1
 
 
-def test_stopping_the_app_closes_the_pool(sqlite_url, monkeypatch):
+def test_stopping_the_app_closes_the_pools(sqlite_url, monkeypatch):
+    _, secret = issue_token(sqlite_url, Role.planner)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     get_settings.cache_clear()
     get_engine.cache_clear()
+    get_probe_engine.cache_clear()
     try:
         with TestClient(create_app()) as client:
             assert client.get("/readyz").status_code == 200
+            parks = client.get("/api/v1/parks", headers={"Authorization": f"Bearer {secret}"})
+            assert parks.status_code == 200
             assert get_engine().pool.checkedin() == 1
+            assert get_probe_engine().pool.checkedin() == 1
         assert get_engine().pool.checkedin() == 0
+        assert get_probe_engine().pool.checkedin() == 0
     finally:
         get_engine().dispose()
+        get_probe_engine().dispose()
         get_settings.cache_clear()
         get_engine.cache_clear()
+        get_probe_engine.cache_clear()
