@@ -1,20 +1,29 @@
 """Field types shared by the request schemas."""
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls. PostgreSQL cannot
+# store a NUL, an XLSX cell cannot hold most of the C0 set, and an escape sequence in a note
+# is nobody's text but a terminal's.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-def _no_nul(value: str) -> str:
-    # No text the service keeps holds a NUL, and PostgreSQL refuses to store one.
-    if "\x00" in value:
-        raise ValueError("text may not contain NUL characters")
+
+def _plain(value: str) -> str:
+    if found := CONTROL_CHARACTERS.search(value):
+        raise ValueError(
+            f"text may not contain control characters (found U+{ord(found.group()):04X} "
+            f"at position {found.start() + 1})"
+        )
     return value
 
 
-NO_NUL = AfterValidator(_no_nul)
-Text = Annotated[str, NO_NUL]
+PLAIN = AfterValidator(_plain)
+# Every text a request carries is `Text` (or carries `PLAIN`): one rule for every input.
+Text = Annotated[str, PLAIN]
 
 
 def reject_bool(value: object) -> object:

@@ -18,6 +18,8 @@ from openpyxl.utils import get_column_letter
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from app.exports.cells import csv_field, put
+
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 _CSV_BATCH = 500
@@ -64,15 +66,15 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow([c.header for c in table.columns])
+    writer.writerow([csv_field(c.header) for c in table.columns])
     for count, row in enumerate(table.rows, start=1):
-        writer.writerow([_plain(v) for v in row])
+        writer.writerow([csv_field(_plain(v)) for v in row])
         if count % _CSV_BATCH == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
     if table.totals is not None:
-        writer.writerow([_plain(v) for v in table.totals])
+        writer.writerow([csv_field(_plain(v)) for v in table.totals])
     yield buffer.getvalue().encode("utf-8")
 
 
@@ -86,25 +88,28 @@ def write_xlsx(table: Table, path: str) -> None:
     bold = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="DDEBF7")
 
-    def styled(values: Sequence[Any], *, fill: PatternFill | None = None) -> list[Any]:
-        cells = []
+    def cells(
+        values: Sequence[Any], *, font: Font | None = None, fill: PatternFill | None = None
+    ) -> list[Any]:
+        row = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=_cell_value(value))
-            cell.font = bold
+            cell = put(WriteOnlyCell(sheet), _cell_value(value))
+            if font is not None:
+                cell.font = font
             if fill is not None:
                 cell.fill = fill
-            cells.append(cell)
-        return cells
+            row.append(cell)
+        return row
 
-    sheet.append(styled([c.header for c in table.columns], fill=header_fill))
+    sheet.append(cells([c.header for c in table.columns], font=bold, fill=header_fill))
     for row in table.rows:
-        sheet.append([_cell_value(v) for v in row])
+        sheet.append(cells(row))
     if table.totals is not None:
-        sheet.append(styled(table.totals))
+        sheet.append(cells(table.totals, font=bold))
     if table.notes:
         notes = workbook.create_sheet("说明")
         for note in table.notes:
-            notes.append([note])
+            notes.append([put(WriteOnlyCell(notes), note)])
     workbook.save(path)
 
 

@@ -5,17 +5,17 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from app.exports.cells import put
 from app.models import STATUS_NAMES, ProjectStatus
 from app.problems import AppError, ContentTooLarge, InvalidInput, UnsupportedMediaType, field_error
 from app.progress.schemas import MAX_TEXT
@@ -95,6 +95,22 @@ COLUMNS = (
 HEADER_OF = {c.field: c.header for c in COLUMNS}
 _INDEX_OF = {c.field: i for i, c in enumerate(COLUMNS, start=1)}
 STATUS_OF_LABEL = {label: status for status, label in STATUS_NAMES.items()}
+# Packed or not, a few bytes can cost much: openpyxl keeps every shared string of a workbook as
+# an object and parses every cell of a row read, not only the first _MAX_COLUMNS. So the
+# workbook may hold no more of either than a filled template could, counted before openpyxl
+# sees it: every row up to MAX_DATA_ROWS with each template column filled, and as many again
+# for columns, sheets and notes of the officer's own.
+_MAX_CELLS = 2 * (MAX_DATA_ROWS + 1) * len(COLUMNS)
+_MAX_SHARED_STRINGS = _MAX_CELLS
+# Start tags of a cell and of a shared string, with or without a namespace prefix.
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_SHARED_STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+# Any other part of a template (workbook, styles, theme, relationships) is a few kilobytes;
+# openpyxl parses some of them whole.
+_MAX_OTHER_PART_BYTES = 2 * 1024 * 1024
+_CELL_PARTS = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
+_SHARED_STRINGS_PART = "xl/sharedStrings.xml"
+_SCAN_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -134,7 +150,7 @@ def write_template(*, rows: Sequence[TemplateRow], park_name: str, period: str) 
     sheet = book.active
     assert sheet is not None
     sheet.title = SHEET_TITLE
-    sheet.append([c.header for c in COLUMNS])
+    _write_rows(sheet, [[c.header for c in COLUMNS]])
     for index, column in enumerate(COLUMNS, start=1):
         header = sheet.cell(1, index)
         header.font = _BOLD
@@ -153,7 +169,7 @@ def write_template(*, rows: Sequence[TemplateRow], park_name: str, period: str) 
             "issues": row.issues,
         }
         for column in COLUMNS:
-            _put(sheet.cell(number, _INDEX_OF[column.field]), values[column.field])
+            put(sheet.cell(number, _INDEX_OF[column.field]), values[column.field])
             if column.read_only:
                 sheet.cell(number, _INDEX_OF[column.field]).fill = _READ_ONLY_FILL
         sheet.cell(number, _INDEX_OF["as_of"]).number_format = "yyyy-mm-dd"
@@ -166,16 +182,6 @@ def write_template(*, rows: Sequence[TemplateRow], park_name: str, period: str) 
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _put(cell: Any, value: Any) -> None:
-    if isinstance(value, str):
-        # openpyxl refuses control characters; and text starting with "=" would become a
-        # formula, a stored note turning into live code in the officer's Excel.
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.data_type = "s"
-    else:
-        cell.value = value
 
 
 def _add_validations(sheet: Any) -> None:
@@ -219,25 +225,35 @@ def _add_validations(sheet: Any) -> None:
         sheet.add_data_validation(rule)
 
 
+def _write_rows(sheet: Any, rows: Iterable[Sequence[Any]]) -> None:
+    for number, values in enumerate(rows, start=1):
+        for index, value in enumerate(values, start=1):
+            put(sheet.cell(number, index), value)
+
+
 def _write_notes(notes: Any, *, park_name: str, period: str) -> None:
-    notes.append(["园区", park_name])
-    notes.append(["报告期", period])
-    notes.append([])
-    notes.append(["列名", "填写说明", "是否必填"])
-    for cell in notes[4]:
-        cell.font = _BOLD
-    for column in COLUMNS:
-        notes.append([column.header, column.help, "必填" if column.required else "不读取"])
-    notes.append([])
-    for line in (
+    lines = (
         "本表按附件3顺序列出本园区在库项目，预填各项目最新一期进展；本报告期已报送的项目预填本期所报内容。",
         "灰色两列（项目编号、项目名称）请勿修改；可以调整列的顺序，其他列会被忽略。",
         "不需报送的项目：删除该行，或清空报告日期及其后各列。同一项目同一月份只能填写一行。",
         "原样重新上传不会重复保存：与本报告期已报内容完全相同的行计为“未变化”。",
         "任何一行有错误时整个文件都不保存；错误信息会指出行号和列名，改正后重新上传即可。",
         "也可以另存为 CSV（UTF-8 或 GB18030 编码）上传；文件不超过 5 MB、5000 行。",
-    ):
-        notes.append([line])
+    )
+    _write_rows(
+        notes,
+        [
+            ["园区", park_name],
+            ["报告期", period],
+            [],
+            ["列名", "填写说明", "是否必填"],
+            *([c.header, c.help, "必填" if c.required else "不读取"] for c in COLUMNS),
+            [],
+            *([line] for line in lines),
+        ],
+    )
+    for cell in notes[4]:
+        cell.font = _BOLD
     notes.column_dimensions["A"].width = 22
     notes.column_dimensions["B"].width = 90
     notes.column_dimensions["C"].width = 10
@@ -270,6 +286,7 @@ def _read_xlsx(data: bytes) -> Sheet:
         raise ContentTooLarge(
             f"The workbook unpacks to more than {_MAX_UNPACKED_BYTES // 2**20} MiB."
         )
+    _check_parts(data, members)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
@@ -291,6 +308,63 @@ def _read_xlsx(data: bytes) -> Sheet:
         raise _unreadable() from exc
     finally:
         book.close()
+
+
+def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook holding more than a filled template could, before openpyxl reads it."""
+    for member in members:
+        if (
+            member.file_size > _MAX_OTHER_PART_BYTES
+            and member.filename != _SHARED_STRINGS_PART
+            and not _CELL_PARTS.match(member.filename)
+        ):
+            raise _invalid(
+                f"The workbook part {member.filename} unpacks to more than "
+                f"{_MAX_OTHER_PART_BYTES // 2**20} MiB; a filled template holds nothing so large. "
+                "Copy the rows into the template, or save the sheet as CSV.",
+                "part too large",
+            )
+    # Every part is counted, whatever its name: openpyxl finds parts by their content type.
+    cells = strings = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for member in members:
+                with archive.open(member) as part:
+                    for chunk in _tag_chunks(part):
+                        cells += len(_CELL_TAG.findall(chunk))
+                        strings += len(_SHARED_STRING_TAG.findall(chunk))
+                        if cells > _MAX_CELLS or strings > _MAX_SHARED_STRINGS:
+                            raise _too_many(cells=cells, strings=strings)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _unreadable() from exc
+
+
+def _tag_chunks(part: IO[bytes]) -> Iterator[bytes]:
+    """The part's bytes in pieces that each end before a "<", so that no tag is cut in two."""
+    carry = b""
+    while block := part.read(_SCAN_CHUNK):
+        text = carry + block
+        cut = text.rfind(b"<")
+        # A piece without "<" holds no start of a tag: nothing of it needs carrying over.
+        if cut == -1:
+            carry = b""
+            continue
+        yield text[:cut]
+        carry = text[cut:]
+    yield carry
+
+
+def _too_many(*, cells: int, strings: int) -> InvalidInput:
+    what = (
+        f"more than {_MAX_CELLS} cells"
+        if cells > _MAX_CELLS
+        else f"more than {_MAX_SHARED_STRINGS} distinct texts (shared strings)"
+    )
+    return _invalid(
+        f"The workbook holds {what}; a filled template of at most {MAX_DATA_ROWS} rows holds "
+        "far fewer. Copy the rows into the template, or save the sheet as CSV.",
+        "workbook too large",
+    )
 
 
 def _xlsx_cell(cell: Any) -> Any:

@@ -1,0 +1,86 @@
+"""Control characters are refused in the pages' forms, search box and upload, as in the API."""
+
+import re
+
+import pytest
+
+from app.models import ProgressEntry
+from tests.security.test_control_characters import (
+    CONTROLS,
+    UPLOADS,
+    csv_upload,
+    entry_id,
+    report_body,
+    stored,
+    xlsx_upload,
+)
+from tests.web.conftest import csrf_of
+
+
+def report_form(browser):
+    page = browser.get("/web/projects/INF-005/report")
+    key = re.search(r'name="request_key" value="([^"]+)"', page.text)
+    assert key
+    return {"csrf": csrf_of(page.text), "request_key": key.group(1)}
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+@pytest.mark.parametrize("field", ["note", "issues"])
+def test_the_report_form_refuses_control_characters(sign_in, session, control, field):
+    browser = sign_in("officer", "gaoxin")
+    before = stored(session)
+    response = browser.post(
+        "/web/projects/INF-005/report",
+        data={**report_form(browser), **report_body(), field: f"主体{control}施工"},
+    )
+    assert response.status_code == 422
+    error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', response.text)
+    assert error
+    assert "control character" in error.group(1)
+    assert stored(session) == before
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+@pytest.mark.parametrize("decision", ["approve", "return"])
+def test_the_review_form_refuses_control_characters(
+    sign_in, session, client, auth, control, decision
+):
+    reported = entry_id(client, auth)
+    browser = sign_in("planner")
+    page = browser.get("/web/projects/INF-005")
+    response = browser.post(
+        f"/web/projects/INF-005/progress/{reported}/review",
+        data={"csrf": csrf_of(page.text), "decision": decision, "comment": f"请{control}核实"},
+    )
+    assert response.status_code == 422
+    assert 'id="review-error"' in response.text
+    assert "control character" in response.text
+    assert session.get(ProgressEntry, reported).review_state == "submitted"
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_the_search_box_refuses_control_characters(sign_in, control):
+    browser = sign_in("planner")
+    response = browser.get("/web/projects", params={"q": f"大{control}连"})
+    assert response.status_code == 422
+    assert "control character" in response.text
+    assert (
+        browser.get("/web/exports/projects.csv", params={"q": f"大{control}连"}).status_code == 422
+    )
+
+
+@pytest.mark.parametrize(("kind", "control"), UPLOADS)
+def test_the_upload_page_names_the_row_and_column(sign_in, session, kind, control):
+    browser = sign_in("officer", "gaoxin")
+    page = browser.get("/web/spreadsheet")
+    content = (csv_upload if kind == "csv" else xlsx_upload)("note", control)
+    before = stored(session)
+    response = browser.post(
+        "/web/spreadsheet",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": (f"report.{kind}", content, "application/octet-stream")},
+    )
+    assert response.status_code == 422
+    assert "形象进度" in response.text
+    assert "control character" in response.text
+    assert stored(session) == before
