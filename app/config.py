@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `portfolio serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `portfolio serve` binds.")
     workers: int = Field(default=1, ge=1, description="Uvicorn worker processes.")
-    seed_dir: Path = Field(default=PACKAGE_DIR / "seed", description="Folder of the seed data files.")
+    seed_dir: Path = Field(
+        default=PACKAGE_DIR / "seed", description="Folder of the seed data files."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto",

@@ -216,7 +216,7 @@ def test_cli_export_then_import(source, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def seeded_dump(tmp_path) -> Iterator[tuple[str, list[str]]]:
+def seeded_dump(tmp_path) -> tuple[str, list[str]]:
     """The seeded library exported to JSON Lines: the file's lines, and an empty target."""
     source = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
     with Session(source) as session:
@@ -227,7 +227,7 @@ def seeded_dump(tmp_path) -> Iterator[tuple[str, list[str]]]:
     source.dispose()
     target = f"sqlite:///{tmp_path / 'target.db'}"
     migrate.upgrade(target)
-    yield target, dump.read_text(encoding="utf-8").splitlines(keepends=True)
+    return target, dump.read_text(encoding="utf-8").splitlines(keepends=True)
 
 
 def _cli_import(url: str, path, monkeypatch):
