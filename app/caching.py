@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request, Response
 from sqlmodel import col
 
+from app import clock
 from app.db import Statements, StatementsDep
 from app.exports.writers import EXPORT_RESPONSES
 from app.models import Park, ProgressEntry, Project
@@ -40,6 +41,9 @@ async def cache_validator(request: Request, response: Response, statements: Stat
     fingerprint = "\n".join(
         (
             await data_version(statements),
+            # The day is data too: it sets the default reporting year and period, and how much
+            # of each schedule has elapsed, so an answer from yesterday is not today's.
+            clock.today().isoformat(),
             request.url.path,
             str(sorted(request.query_params.multi_items())),
             request.headers.get("accept", ""),

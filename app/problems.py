@@ -1,7 +1,7 @@
 """RFC 9457 problem details: the error schema, the AppError family and their handlers."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +18,13 @@ from starlette.routing import Match
 from app.logs import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
+# A body of 64 KiB can still hold thousands of wrong fields; a client fixes the first few,
+# and a list of all of them would cost more to build and send than the request did.
+MAX_ERRORS = 50
+IF_MATCH_REQUIRED = (
+    "Send If-Match with the ETag from the last GET of this resource, so that no one else's "
+    "change is overwritten."
+)
 log = logging.getLogger(__name__)
 
 
@@ -33,12 +40,20 @@ class Problem(BaseModel):
     """An RFC 9457 problem details object."""
 
     type: str = Field(default="about:blank", examples=["about:blank"])
-    title: str = Field(examples=["Not Found"])
+    title: str = Field(description="The status's reason phrase.", examples=["Not Found"])
     status: int = Field(examples=[404])
-    detail: str = Field(examples=["No project has the code INF-999."])
+    detail: str = Field(
+        description="What went wrong, and what to do about it.",
+        examples=["No project has the code 'INF-999'."],
+    )
     instance: str | None = Field(default=None, examples=["/api/v1/projects/INF-999"])
     errors: list[FieldError] | None = Field(
-        default=None, description="For validation problems: each offending field."
+        default=None,
+        description=f"For invalid input: each offending field, the first {MAX_ERRORS} at most.",
+    )
+    error_count: int | None = Field(
+        default=None,
+        description="For invalid input: how many fields were wrong, listed in `errors` or not.",
     )
     request_id: str | None = Field(
         default=None,
@@ -116,16 +131,24 @@ def problem_response(
     status: int,
     detail: str,
     *,
-    errors: list[dict[str, Any]] | None = None,
+    errors: Sequence[Mapping[str, Any]] | None = None,
+    error_count: int | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """Build a problem+json response for `request`."""
+    """Build a problem+json response for `request`; `error_count` counts errors left out."""
+    listed = None
+    if errors is not None:
+        error_count = max(error_count or 0, len(errors))
+        listed = [FieldError.model_validate(e) for e in errors[:MAX_ERRORS]]
+        if error_count > len(listed):
+            detail = f"{detail} Only the first {len(listed)} of {error_count} errors are listed."
     problem = Problem(
         title=HTTPStatus(status).phrase,
         status=status,
         detail=detail,
         instance=request.url.path,
-        errors=[FieldError.model_validate(e) for e in errors] if errors is not None else None,
+        errors=listed,
+        error_count=error_count if errors is not None else None,
         request_id=current_request_id(),
     )
     return JSONResponse(
@@ -199,20 +222,32 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    found = exc.errors()
+    if len(found) == 1 and _missing_if_match(found[0]):
+        # The header is required, and documented so; without it the change is not refused as
+        # invalid but as unconditional (RFC 6585), like one sent with an empty If-Match.
+        return problem_response(request, 428, IF_MATCH_REQUIRED)
+    # Pydantic has already listed every error; only those sent are converted and described.
     errors = [
         {
             "loc": [p if isinstance(p, int) else str(p) for p in e["loc"]],
             "msg": e["msg"],
             "type": e["type"],
         }
-        for e in exc.errors()
+        for e in found[:MAX_ERRORS]
     ]
     return problem_response(
         request,
         422,
         "Invalid input: " + "; ".join(_describe(e) for e in errors) + ".",
         errors=errors,
+        error_count=len(found),
     )
+
+
+def _missing_if_match(error: Mapping[str, Any]) -> bool:
+    loc = tuple(error["loc"])
+    return error["type"] == "missing" and loc == ("header", "If-Match")
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -244,13 +279,81 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled)
 
 
+# What the service says for each status, as it says it: the document's example answers.
+_EXAMPLES: dict[int, tuple[str, str]] = {
+    401: ("/api/v1/projects", "The API token is unknown, expired or revoked."),
+    403: (
+        "/api/v1/projects/INF-001/progress",
+        "This officer token covers park 'gaoxin'; project INF-001 belongs to park 'kaifaqu'.",
+    ),
+    404: ("/api/v1/projects/INF-999", "No project has the code 'INF-999'."),
+    409: (
+        "/api/v1/projects/INF-005",
+        "Project INF-005 is archived; restore it before changing it.",
+    ),
+    412: (
+        "/api/v1/projects/INF-005",
+        'The resource changed since you read it (now "project-INF-005-v2-5f0c8e1a9b3d7264"); '
+        "fetch it again and reapply your change.",
+    ),
+    413: (
+        "/api/v1/projects/INF-005/progress",
+        "The request body exceeds the limit of 65536 bytes.",
+    ),
+    415: (
+        "/api/v1/progress-uploads",
+        "The file is neither an XLSX workbook nor a CSV file.",
+    ),
+    422: ("/api/v1/projects/INF-005/progress", "Invalid input: body status: Field required."),
+    428: ("/api/v1/projects/INF-005", IF_MATCH_REQUIRED),
+    429: (
+        "/api/v1/projects/INF-005/progress",
+        "This token has used its writes allowance (60 per 1 minute); try again in 42 s.",
+    ),
+    503: ("/readyz", "The database is unavailable or busy; try again shortly."),
+}
+_EXAMPLE_ERRORS: dict[int, list[dict[str, Any]]] = {
+    422: [{"loc": ["body", "status"], "msg": "Field required", "type": "missing"}],
+}
+
+
+def problem_example(status: int) -> dict[str, Any]:
+    """A problem the service answers with `status`, as the OpenAPI document shows it."""
+    instance, detail = _EXAMPLES[status]
+    example: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if status in _EXAMPLE_ERRORS:
+        example["errors"] = _EXAMPLE_ERRORS[status]
+        example["error_count"] = len(_EXAMPLE_ERRORS[status])
+    example["request_id"] = "4f6c1d0e9b7a4c2e8d3f5a6b7c8d9e0f"
+    return example
+
+
+def problem_content(status: int) -> dict[str, Any]:
+    """The `content` of an OpenAPI response documenting a problem answer with `status`."""
+    return {
+        PROBLEM_JSON: {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+            "example": problem_example(status),
+        },
+        # FastAPI adds the route's own media type for a response with a model (which puts the
+        # Problem schema in the document); it gets the same example, not Problem's field ones.
+        "application/json": {"example": problem_example(status)},
+    }
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries documenting the problem answers a route can give."""
     return {
         status: {
             "model": Problem,
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": problem_content(status),
         }
         for status in statuses
     }

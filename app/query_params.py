@@ -22,7 +22,8 @@ def refuse_unknown_query_parameters(request: Request) -> None:
     if unknown:
         raise InvalidInput(
             f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: "
-            f"{', '.join(repr(name) for name in unknown)}; see /docs for this operation's.",
+            f"{', '.join(repr(name) for name in unknown)}; "
+            "see /docs for this operation's parameters.",
             errors=[
                 field_error("query", name, msg="unknown query parameter", type_="extra_forbidden")
                 for name in unknown

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.config import Settings
 from app.exports.negotiation import format_from_accept
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat
-from app.problems import PROBLEM_JSON, AppError
+from app.problems import AppError, problem_content
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ TOO_MANY_REQUESTS: dict[str, Any] = {
             "schema": {"type": "integer"},
         }
     },
-    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "content": problem_content(429),
 }
 
 

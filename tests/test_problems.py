@@ -1,11 +1,15 @@
 """Every error answers RFC 9457 problem+json."""
 
+import re
+from http import HTTPStatus
+
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.db import build_engine, get_probe_session, get_session
 from app.main import create_app
+from app.problems import MAX_ERRORS, Problem
 
 
 def test_unknown_route_is_404_problem(client):
@@ -184,3 +188,82 @@ def test_nul_characters_are_refused_not_stored(client, auth):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "note"]
+
+
+def _operations():
+    for path, operations in create_app().openapi()["paths"].items():
+        for method, operation in operations.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_documented_error_has_its_own_example():
+    for name, operation in _operations():
+        for status, response in operation["responses"].items():
+            if not status.isdigit() or int(status) < 400:
+                continue
+            content = response["content"]
+            assert "application/problem+json" in content, (name, status)
+            for media_type in content.values():
+                example = media_type["example"]
+                assert example["status"] == int(status), (name, status)
+                assert example["title"] == HTTPStatus(int(status)).phrase, (name, status)
+                assert Problem.model_validate(example)
+                if status == "422":
+                    assert example["errors"], name
+                    assert example["error_count"] == len(example["errors"]), name
+
+
+def _texts(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary", "detail") and isinstance(value, str):
+                yield value
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts(value)
+
+
+def test_the_document_has_no_cut_off_or_ungrammatical_text():
+    texts = set(_texts(create_app().openapi()))
+    assert texts
+    for text in texts:
+        assert not re.search(r"'s\.$|\bthe\.$|\bfor\.$", text), text
+        assert not re.search(r"\b[Aa] [aeio]\w", text), text
+
+
+def test_refusal_details_are_whole_sentences(client, auth):
+    unknown = client.get("/api/v1/projects?colour=red", headers=auth())
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"].endswith("see /docs for this operation's parameters.")
+    refused = client.post(
+        "/api/v1/parks/gaoxin/archive", headers={**auth("officer", "gaoxin"), "If-Match": "*"}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("This officer token may not")
+
+
+def test_a_long_list_of_invalid_fields_is_cut(client, auth):
+    unknown = {f"k{i}": 0 for i in range(3000)}
+    body = {"as_of": "2026-10-31", "status": "suspended", **unknown}
+    response = client.post(
+        "/api/v1/projects/INF-005/progress", json=body, headers=auth("officer", "gaoxin")
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert len(problem["errors"]) == MAX_ERRORS
+    assert problem["error_count"] == 3000
+    assert {e["type"] for e in problem["errors"]} == {"extra_forbidden"}
+    assert problem["detail"].endswith(f"Only the first {MAX_ERRORS} of 3000 errors are listed.")
+    assert len(response.content) < 16_000
+
+
+def test_a_short_list_of_invalid_fields_is_whole(client, auth):
+    response = client.post(
+        "/api/v1/projects/INF-005/progress",
+        json={"as_of": "someday", "colour": "red"},
+        headers=auth("officer", "gaoxin"),
+    )
+    problem = response.json()
+    assert problem["error_count"] == len(problem["errors"]) == 3
+    assert "Only the first" not in problem["detail"]

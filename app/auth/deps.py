@@ -97,7 +97,9 @@ def require_scopes(principal: Principal, scopes: Iterable[str]) -> None:
     """Refuse (403) a principal whose role lacks any of `scopes`."""
     missing = [s for s in scopes if s not in principal.scopes]
     if missing:
-        raise Forbidden(f"A {principal.role} token may not do this (needs {', '.join(missing)}).")
+        raise Forbidden(
+            f"This {principal.role} token may not do this (needs {', '.join(missing)})."
+        )
 
 
 Reader = Annotated[Principal, Security(get_principal, scopes=[Scope.read])]

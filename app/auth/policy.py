@@ -28,7 +28,7 @@ def ensure_can_report(principal: Principal, project: Owned) -> None:
             f"This officer token covers park {principal.park_id!r}; "
             f"project {project.code} belongs to park {project.park_id!r}."
         )
-    raise Forbidden(f"A {principal.role} token may not report progress.")
+    raise Forbidden(f"This {principal.role} token may not report progress.")
 
 
 def ensure_can_download_template(principal: Principal, *, park_id: str) -> None:

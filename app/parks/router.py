@@ -74,7 +74,7 @@ def update_park(
     park_id: ParkId,
     changes: ParkUpdate,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ) -> ParkPublic:
     """Admins change a park's names, spellings or tier, sending If-Match."""
     park = service.update_park(session, park_id=park_id, changes=changes, if_match=if_match)
@@ -90,7 +90,7 @@ def update_park(
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def archive_park(
-    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch = None
+    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch
 ) -> ParkPublic:
     """Hide a park that has no active projects left from the park list."""
     park = service.archive_park(session, park_id=park_id, if_match=if_match, archive=True)
@@ -106,7 +106,7 @@ def archive_park(
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def restore_park(
-    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch = None
+    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch
 ) -> ParkPublic:
     """Bring an archived park back into the park list."""
     park = service.archive_park(session, park_id=park_id, if_match=if_match, archive=False)

@@ -30,6 +30,8 @@ IDEMPOTENCY_KEY_DESCRIPTION = (
     "Any unique string (e.g. a UUID). A retry with the same key and body returns the first "
     "answer and stores nothing new; the same key with another body is refused (422)."
 )
+# 1–255 printable ASCII characters, as `idempotency.parse_key` takes them, not quoted.
+IDEMPOTENCY_KEY_PATTERN = r"^[!#-~]([ -~]{0,253}[!-~])?$"
 
 
 @router.get(
@@ -77,7 +79,13 @@ async def create_progress(
     report: ProgressCreate,
     request: Request,
     idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY_DESCRIPTION)
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description=IDEMPOTENCY_KEY_DESCRIPTION,
+            # Documented only: `idempotency.parse_key` also takes the draft's quoted form.
+            json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
+        ),
     ] = None,
 ) -> Response:
     """Append a report: officers for their own park's projects, admins for any."""

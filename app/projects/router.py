@@ -3,12 +3,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import Session
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
-from app.etags import CREATED, VERSIONED, IfMatch
+from app.etags import CREATED, VERSIONED, IfMatch, versioned_response
 from app.exports.negotiation import Accepted
 from app.exports.writers import EXPORT_RESPONSES, export_response
+from app.models import Project
 from app.problems import NotFound, problem_responses
 from app.progress.schemas import FIGURES_DESCRIPTION, Figures
 from app.projects import service
@@ -57,13 +59,18 @@ def list_projects(
     responses={**CREATED, **problem_responses(401, 403, 409, 422)},
 )
 def create_project(
-    _: Admin, session: SessionDep, data: ProjectCreate, request: Request, response: Response
-) -> ProjectPublic:
+    _: Admin, session: SessionDep, data: ProjectCreate, request: Request
+) -> Response:
     """Admins add a project to the library; its code is assigned from its category."""
     project = service.create_project(session, data=data)
-    response.headers["Location"] = f"{request.url.path}/{project.code}"
-    response.headers["ETag"] = service.project_etag(project)
-    return service.project_public(session, project=project)
+    return versioned_response(
+        service.project_public(session, project=project),
+        kind=service.PROJECT,
+        key=project.code,
+        version=project.version,
+        status_code=201,
+        headers={"Location": f"{request.url.path}/{project.code}"},
+    )
 
 
 @router.get(
@@ -82,7 +89,9 @@ async def get_project(
     if project is None:
         raise NotFound(f"No project has the code {code!r}.")
     answer = service.to_public(project, figures=figures)
-    return model_response(answer, headers={"ETag": service.project_etag(project)})
+    return versioned_response(
+        answer, kind=service.PROJECT, key=answer.code, version=project["version"]
+    )
 
 
 @router.patch(
@@ -97,13 +106,11 @@ def update_project(
     session: SessionDep,
     project: ProjectByCode,
     changes: ProjectUpdate,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProjectPublic:
+    if_match: IfMatch,
+) -> Response:
     """Admins change master data, sending If-Match with the ETag they read."""
     project = service.update_project(session, project=project, changes=changes, if_match=if_match)
-    response.headers["ETag"] = service.project_etag(project)
-    return service.project_public(session, project=project)
+    return _versioned(session, project)
 
 
 @router.post(
@@ -117,13 +124,11 @@ def archive_project(
     _: Admin,
     session: SessionDep,
     project: ProjectByCode,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProjectPublic:
+    if_match: IfMatch,
+) -> Response:
     """Hide a project from lists and rollups; its record and history stay readable."""
     project = service.archive_project(session, project=project, if_match=if_match, archive=True)
-    response.headers["ETag"] = service.project_etag(project)
-    return service.project_public(session, project=project)
+    return _versioned(session, project)
 
 
 @router.post(
@@ -137,10 +142,18 @@ def restore_project(
     _: Admin,
     session: SessionDep,
     project: ProjectByCode,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProjectPublic:
+    if_match: IfMatch,
+) -> Response:
     """Bring an archived project back into lists and rollups."""
     project = service.archive_project(session, project=project, if_match=if_match, archive=False)
-    response.headers["ETag"] = service.project_etag(project)
-    return service.project_public(session, project=project)
+    return _versioned(session, project)
+
+
+def _versioned(session: Session, project: Project) -> Response:
+    # The tag digests the bytes sent, so the answer is serialized here, not by FastAPI.
+    return versioned_response(
+        service.project_public(session, project=project),
+        kind=service.PROJECT,
+        key=project.code,
+        version=project.version,
+    )

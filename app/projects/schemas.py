@@ -12,13 +12,13 @@ from pydantic import (
     field_validator,
 )
 
+from app import clock
 from app.exports.writers import ExportFormat
 from app.fields import Text, not_nullable, reject_bool
 from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
     PROGRESS_EXAMPLE,
-    REPORTING_TZ,
     Figures,
     InputDate,
     ProgressEntryPublic,
@@ -168,7 +168,7 @@ class ProjectFilters(BaseModel):
         """The year `construction_type` is measured against."""
         if self.reporting_year is not None:
             return self.reporting_year
-        return (self.as_of or datetime.now(REPORTING_TZ).date()).year
+        return (self.as_of or clock.today()).year
 
 
 class ProjectListQuery(ProjectFilters):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.etags import etag, require_if_match
+from app.etags import etag, json_body, require_if_match
 from app.exports.tables import projects_table
 from app.exports.writers import Table
 from app.models import (
@@ -38,6 +38,7 @@ from app.rollups import queries
 from app.rollups.queries import construction_type_expr, project_state, start_bucket_expr
 
 API_PREFIX = "/api/v1"
+PROJECT = "project"  # the kind its ETags name
 _CODE_ATTEMPTS = 5
 
 _APPENDIX_ORDER = (col(Category.position), col(Project.seq))
@@ -375,11 +376,10 @@ def export_table(session: Session, *, query: ProjectListQuery) -> Table:
     )
 
 
-def project_etag(project: Project | Mapping[Any, Any]) -> str:
-    """The ETag of a project's current version (a loaded project, or a row by column name)."""
-    if isinstance(project, Mapping):
-        return etag("project", project["code"], project["version"])
-    return etag("project", project.code, project.version)
+def project_etag(session: Session, *, project: Project) -> str:
+    """The ETag GET answers for the project now: its version and its representation's bytes."""
+    body = json_body(project_public(session, project=project))
+    return etag(PROJECT, project.code, project.version, body=body)
 
 
 def _active_park(session: Session, park_id: str, field: str) -> Park:
@@ -446,7 +446,9 @@ def _locked(session: Session, project: Project, if_match: str | None) -> Project
     # row, or both writers pass the check and the second overwrites the first.
     query = select(Project).where(Project.id == project.id).with_for_update()
     locked = session.exec(query.execution_options(populate_existing=True)).one()
-    require_if_match(if_match, project_etag(locked))
+    # Compared with what a GET answers now: a report or review since the client read the
+    # project changed what it saw, and its tag with it.
+    require_if_match(if_match, project_etag(session, project=locked))
     return locked
 
 

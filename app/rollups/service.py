@@ -3,7 +3,7 @@
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property
 from threading import Lock
 from time import monotonic
@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session
 
+from app import clock
 from app.metrics import rollup_timer
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
-from app.progress.schemas import REPORTING_TZ, Figures
+from app.progress.schemas import Figures
 from app.progress.service import FIGURE_PREFIX, current_entries, entry_conditions, month_of
 from app.projects.schemas import ProjectFilters
 from app.projects.service import API_PREFIX, filter_conditions
@@ -60,7 +61,7 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
         whole_portfolio=query.whole_portfolio(),
     )
     reporting_year = query.effective_reporting_year()
-    reference = reference_year(query.as_of or datetime.now(REPORTING_TZ).date())
+    reference = reference_year(query.as_of or clock.today())
     dims = queries.dimensions(state, reporting_year)
 
     crosstab = len(query.by) == 2
@@ -154,7 +155,7 @@ class RollupCache:
 
 def _cache_key(etag: str) -> tuple[str, date]:
     # The day matters too: it sets the reporting year and how much of each schedule elapsed.
-    return etag, datetime.now(REPORTING_TZ).date()
+    return etag, clock.today()
 
 
 def cached_answer(cache: RollupCache, *, etag: str) -> RollupAnswer | None:

@@ -102,7 +102,7 @@ def test_role_against_every_operation(client, session, auth, role, method, path)
     else:
         assert response.status_code == 403, response.text
         assert response.headers["content-type"] == "application/problem+json"
-        assert f"A {role} token may not" in response.json()["detail"]
+        assert f"This {role} token may not" in response.json()["detail"]
         assert _state(session) == before
 
 

@@ -1,8 +1,12 @@
 """What the property-based tests (tests/test_fuzz.py) found, kept as plain regression tests."""
 
+import re
+
 import pytest
 from sqlmodel import func, select
 
+from app.idempotency import parse_key
+from app.main import create_app
 from app.models import ProgressEntry, Project
 
 REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
@@ -110,3 +114,25 @@ def test_broken_multipart_upload_is_422(client, auth, session):
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["type"] == "multipart_invalid"
     assert _counts(session) == before
+
+
+@pytest.mark.parametrize(
+    "key", ["k", "550e8400-e29b-41d4-a716-446655440000", "a key with spaces", "~" * 255]
+)
+def test_an_idempotency_key_the_document_allows_is_accepted(key):
+    # The header was documented as any string; keys with control characters were refused.
+    schema = _parameter("post", "/api/v1/projects/{code}/progress", "Idempotency-Key")
+    assert re.fullmatch(schema["pattern"], key)
+    assert parse_key(key) == key
+
+
+@pytest.mark.parametrize("key", ["", " k", "k\x01", "é", '"quoted"', "k" * 256])
+def test_an_idempotency_key_the_document_refuses_is_outside_the_pattern(key):
+    schema = _parameter("post", "/api/v1/projects/{code}/progress", "Idempotency-Key")
+    assert not re.fullmatch(schema["pattern"], key)
+
+
+def _parameter(method, path, name):
+    operation = create_app().openapi()["paths"][path][method]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == name]
+    return parameter["schema"]

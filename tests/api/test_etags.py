@@ -1,0 +1,129 @@
+"""A project's strong ETag names what GET sends; If-Match compares tags strongly."""
+
+import pytest
+
+from app.main import create_app
+
+REPORT = {"as_of": "2026-10-31", "status": "suspended", "issues": "资金未到位。"}
+CONDITIONAL = [
+    ("PATCH", "/api/v1/projects/{code}"),
+    ("POST", "/api/v1/projects/{code}/archive"),
+    ("POST", "/api/v1/projects/{code}/restore"),
+    ("PATCH", "/api/v1/parks/{park_id}"),
+    ("POST", "/api/v1/parks/{park_id}/archive"),
+    ("POST", "/api/v1/parks/{park_id}/restore"),
+]
+
+
+@pytest.fixture
+def admin(auth):
+    return auth("admin")
+
+
+def _read(client, headers, **extra):
+    return client.get("/api/v1/projects/INF-005", headers={**headers, **extra})
+
+
+def test_a_report_changes_the_project_etag(client, auth, admin):
+    before = _read(client, admin)
+    report = client.post(
+        "/api/v1/projects/INF-005/progress", json=REPORT, headers=auth("officer", "gaoxin")
+    )
+    assert report.status_code == 201, report.text
+
+    after = _read(client, admin, **{"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.json()["latest_progress"]["id"] == report.json()["id"]
+    assert after.json()["status"] != before.json()["status"]
+    assert after.headers["etag"] != before.headers["etag"]
+
+    # The tag a GET just returned is the one a change must send; the older one is stale.
+    stale = client.patch(
+        "/api/v1/projects/INF-005",
+        json={"end_year": 2031},
+        headers={**admin, "If-Match": before.headers["etag"]},
+    )
+    assert stale.status_code == 412, stale.text
+    current = client.patch(
+        "/api/v1/projects/INF-005",
+        json={"end_year": 2031},
+        headers={**admin, "If-Match": after.headers["etag"]},
+    )
+    assert current.status_code == 200, current.text
+    assert current.headers["etag"] == _read(client, admin).headers["etag"]
+
+
+def test_a_review_changes_the_project_etag(client, auth, admin):
+    entry = client.post(
+        "/api/v1/projects/INF-005/progress", json=REPORT, headers=auth("officer", "gaoxin")
+    ).json()
+    submitted = _read(client, admin)
+    client.post(f"/api/v1/projects/INF-005/progress/{entry['id']}/approve", headers=admin)
+    approved = _read(client, admin)
+    assert approved.json()["latest_progress"]["review_state"] == "approved"
+    assert approved.headers["etag"] != submitted.headers["etag"]
+
+
+def test_the_etag_is_strong_and_names_the_body(client, admin):
+    first, again = _read(client, admin), _read(client, admin)
+    assert not first.headers["etag"].startswith("W/")
+    assert first.headers["etag"] == again.headers["etag"]
+    # Another representation (official figures) has another tag, the version being the same.
+    official = client.get("/api/v1/projects/INF-005?figures=official", headers=admin)
+    assert official.content != first.content
+    assert official.headers["etag"] != first.headers["etag"]
+
+
+@pytest.mark.parametrize("form", ["W/{etag}", 'W/{etag}, "other"'], ids=["weak", "weak_in_list"])
+def test_a_weak_if_match_never_matches(client, admin, form):
+    etag = _read(client, admin).headers["etag"]
+    response = client.patch(
+        "/api/v1/projects/INF-005",
+        json={"name": "改名"},
+        headers={**admin, "If-Match": form.format(etag=etag)},
+    )
+    assert response.status_code == 412, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert _read(client, admin).headers["etag"] == etag
+
+
+def test_a_weak_if_match_never_matches_a_park(client, admin):
+    etag = client.get("/api/v1/parks/gaoxin", headers=admin).headers["etag"]
+    response = client.patch(
+        "/api/v1/parks/gaoxin", json={"tier": "key"}, headers={**admin, "If-Match": f"W/{etag}"}
+    )
+    assert response.status_code == 412, response.text
+
+
+@pytest.mark.parametrize(("method", "path"), CONDITIONAL)
+def test_if_match_is_required_in_the_document(method, path):
+    operation = create_app().openapi()["paths"][path][method.lower()]
+    (if_match,) = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+    assert if_match["in"] == "header"
+    assert if_match["required"] is True
+    assert "428" in operation["responses"]
+
+
+def test_every_operation_answering_428_requires_if_match():
+    for path, operations in create_app().openapi()["paths"].items():
+        for method, operation in operations.items():
+            required = {p["name"] for p in operation.get("parameters", []) if p.get("required")}
+            assert ("428" in operation["responses"]) == ("If-Match" in required), (method, path)
+
+
+@pytest.mark.parametrize(("method", "path"), CONDITIONAL)
+def test_a_change_without_if_match_is_still_428(client, admin, method, path):
+    url = path.format(code="INF-005", park_id="gaoxin")
+    body = {"name": "改名"} if "projects" in url else {"tier": "key"}
+    response = client.request(method, url, json=body if method == "PATCH" else None, headers=admin)
+    assert response.status_code == 428, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "If-Match" in response.json()["detail"]
+
+
+def test_without_if_match_and_with_a_bad_body_every_fault_is_listed(client, admin):
+    response = client.patch("/api/v1/projects/INF-005", json={"end_year": "soon"}, headers=admin)
+    assert response.status_code == 422, response.text
+    locs = [e["loc"] for e in response.json()["errors"]]
+    assert ["header", "If-Match"] in locs
+    assert ["body", "end_year"] in locs
