@@ -4,15 +4,14 @@ import enum
 import re
 from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from app import clock
 from app.fields import Text, reject_bool
 from app.models import ProjectStatus, ReviewState
 
 # Reporting dates are calendar dates in China: "not in the future" means there.
-REPORTING_TZ = ZoneInfo("Asia/Shanghai")
 MAX_TEXT = 2000
 _ISO_DATE = r"^(19[5-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
@@ -107,7 +106,7 @@ class ProgressCreate(BaseModel):
     @field_validator("as_of")
     @classmethod
     def _as_of_not_in_future(cls, value: date) -> date:
-        today = datetime.now(REPORTING_TZ).date()
+        today = clock.today()
         if value > today:
             raise ValueError(f"as_of {value} is in the future (today is {today} in China)")
         return value

@@ -13,11 +13,12 @@ from sqlmodel import Session, col, select
 from app import idempotency, metrics
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_report
+from app.clock import REPORTING_TZ
 from app.db import Statements, Transaction
 from app.idempotency import IdempotentRequest
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.problems import Conflict, InvalidInput, NotFound, field_error
-from app.progress.schemas import REPORTING_TZ, Figures, ProgressCreate, ProgressEntryPublic
+from app.progress.schemas import Figures, ProgressCreate, ProgressEntryPublic
 from app.rollups import queries
 
 # Newest first: by the date reported on, then by when it was received.

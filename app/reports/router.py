@@ -1,10 +1,10 @@
 """Report endpoints: reconciliation and tracking; each also as CSV or XLSX."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from app import clock
 from app.auth.deps import Reader
 from app.caching import CACHE_RESPONSES, ETag
 from app.config import get_settings
@@ -18,7 +18,6 @@ from app.exports.tables import (
 )
 from app.exports.writers import ExportFormat, export_response
 from app.problems import problem_responses
-from app.progress.schemas import REPORTING_TZ
 from app.projects.schemas import ProjectFilters
 from app.reports import service
 from app.reports.schemas import (
@@ -75,7 +74,7 @@ def get_compliance(
     report = service.compliance(
         session,
         filters=query,
-        period=query.period or datetime.now(REPORTING_TZ).strftime("%Y-%m"),
+        period=query.period or service.period_due(clock.today()),
         due_day=query.due_day or get_settings().report_due_day,
     )
     if export := query.format or accepted:

@@ -7,6 +7,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.progress.schemas import Figures, InputDate
 from app.projects.schemas import ProjectFilters
 
+# The one rule for the period due, stated wherever a period defaults to it.
+PERIOD_DUE_RULE = (
+    "The period due on a day (in China) is the month before it: its reports are on time until "
+    "the end of the due day of this month (REPORT_DUE_DAY, 5 unless configured) and late after "
+    "it, and the same period stays due, now late, until the month turns. So from 1 to 31 "
+    "December 2026 the period due is 2026-11 (on time until the end of 5 December), and from "
+    "1 January 2027 it is 2026-12."
+)
+
 
 class Figure(BaseModel):
     """A count of projects and their planned investment."""
@@ -288,7 +297,7 @@ class ComplianceQuery(ProjectFilters):
     period: str | None = Field(
         default=None,
         pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$",
-        description="Reporting period YYYY-MM. Default: the current month in China.",
+        description=f"Reporting period YYYY-MM. Default: the period due today. {PERIOD_DUE_RULE}",
         examples=["2026-10"],
     )
     due_day: int | None = Field(

@@ -1,5 +1,6 @@
 """Reports: reconciliation with the published tables, and the tracking reports."""
 
+import calendar
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -142,11 +143,30 @@ def _difference(computed: Figure, published: Figure) -> Figure:
     )
 
 
-def due_at(period: str, *, due_day: int) -> datetime:
-    """End of the due day in the month after `period`, China time, as UTC."""
+def period_due(day: date) -> str:
+    """The period whose reports are due on `day`: the month before, until the month turns."""
+    # Past the due day the same period stays due, its reports now late: an officer still owes
+    # November's report on 20 December, and December's is not due before January.
+    year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def period_end(period: str) -> date:
+    """The last day of `period`, the date its reports describe."""
+    year, month = (int(part) for part in period.split("-"))
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def due_on(period: str, *, due_day: int) -> date:
+    """The last day `period`'s reports are on time: the due day of the month after it."""
     year, month = (int(part) for part in period.split("-"))
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return end_of_day_utc(date(year, month, due_day))
+    return date(year, month, due_day)
+
+
+def due_at(period: str, *, due_day: int) -> datetime:
+    """End of the due day in the month after `period`, China time, as UTC."""
+    return end_of_day_utc(due_on(period, due_day=due_day))
 
 
 def compliance(

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from psycopg import sql as psql
 from sqlmodel import Session, col, select
 
+from app import clock
 from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, Tier, utcnow
-from app.progress.schemas import REPORTING_TZ
 from app.progress.service import figures_of
 
 SYNTH_REPORTER = "synth"
@@ -82,7 +82,7 @@ def synthesize(
     """Add `projects` projects with `months` of monthly reports each, in bulk batches."""
     rng = random.Random(seed)
     profile = _profile(seed_dir)
-    today = today or datetime.now(REPORTING_TZ).date()
+    today = today or clock.today()
     month_ends = _month_ends(months, today)
     new_parks = _parks(session, count=max(1, projects // 2000), seed=seed)
     park_ids = list(session.exec(select(Park.id).order_by(col(Park.id))).all())

@@ -7,11 +7,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import ProjectStatus
+from app.reports.schemas import PERIOD_DUE_RULE
 
 PERIOD_PATTERN = r"^(19[5-9]\d|2\d{3})-(0[1-9]|1[0-2])$"
 PERIOD_DESCRIPTION = (
-    "Reporting month, YYYY-MM; defaults to the current month in China (Asia/Shanghai). "
-    "Not later than the current month."
+    f"Reporting month, YYYY-MM; not later than the current month in China (Asia/Shanghai). "
+    f"Default: the period due today. {PERIOD_DUE_RULE}"
 )
 DRY_RUN_DESCRIPTION = (
     "`true`: check every row exactly as a real upload would (the project's history "

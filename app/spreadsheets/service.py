@@ -1,9 +1,8 @@
 """A park's monthly template out, and filled sheets back in: every row stored, or none."""
 
-import calendar
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -13,7 +12,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import metrics
+from app import clock, metrics
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_download_template, ensure_can_report
 from app.config import get_settings
@@ -27,7 +26,8 @@ from app.problems import (
     field_error,
 )
 from app.progress import service as progress_service
-from app.progress.schemas import REPORTING_TZ, ProgressCreate
+from app.progress.schemas import ProgressCreate
+from app.reports import service as reports_service
 from app.spreadsheets import workbook
 from app.spreadsheets.schemas import RowAction, UploadRow, UploadSummary
 from app.spreadsheets.workbook import COLUMNS, HEADER_OF, Sheet, SheetRow, TemplateRow
@@ -89,17 +89,17 @@ def report_template(
 
 
 def _reporting_period(period: str | None) -> tuple[str, date]:
-    today = datetime.now(REPORTING_TZ).date()
+    today = clock.today()
     current = today.strftime("%Y-%m")
-    if period is None or period == current:
+    period = period or reports_service.period_due(today)
+    if period == current:
         return current, today
     if period > current:
         raise InvalidInput(
             f"Period {period} has not begun (it is {current} in China).",
             errors=[field_error("query", "period", msg=f"{period} is after {current}")],
         )
-    year, month = (int(part) for part in period.split("-"))
-    return period, date(year, month, calendar.monthrange(year, month)[1])
+    return period, reports_service.period_end(period)
 
 
 def _template_row(

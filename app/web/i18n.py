@@ -1,11 +1,11 @@
 """The pages' words in Chinese (the default) and English, and how amounts are written."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from app.clock import REPORTING_TZ
 from app.models import STATUS_NAMES, ProjectStatus
-from app.progress.schemas import REPORTING_TZ
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -110,6 +110,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report_progress": ("填报进展", "Report progress"),
     "report_for": ("填报：{code} {name}", "Report: {code} {name}"),
     "period_due": ("本期应报：{period}（{due} 前）", "Due this period: {period} (by {due})"),
+    "period_overdue": (
+        "截止日已过，现在提交计为迟报；下月初起应报下一期。",
+        "The due day has passed: reports filed now count as late. The next period falls due "
+        "when the month turns.",
+    ),
     "reported": ("已报", "reported"),
     "missing": ("未报", "missing"),
     "late": ("迟报", "late"),
@@ -218,8 +223,3 @@ def local_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(REPORTING_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def today() -> date:
-    """Today in China."""
-    return datetime.now(REPORTING_TZ).date()

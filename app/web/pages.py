@@ -15,12 +15,12 @@ from app.auth.deps import Principal
 from app.problems import AppError
 from app.web import i18n
 from app.web.session import (
-    CSRF_COOKIE,
     LANG_COOKIE,
     CsrfFailed,
     SignInRequired,
     csrf_token,
-    set_cookie,
+    keep_session,
+    read_cookie,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +38,7 @@ CONTENT_SECURITY_POLICY = (
 
 def language(request: Request) -> i18n.Lang:
     """The page language: the browser's choice, Chinese unless it chose English."""
-    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+    return "en" if read_cookie(request, LANG_COOKIE) == "en" else "zh"
 
 
 def render(
@@ -70,8 +70,7 @@ def render(
         },
         status_code=status_code,
     )
-    if request.cookies.get(CSRF_COOKIE) != csrf:
-        set_cookie(response, CSRF_COOKIE, csrf)
+    keep_session(request, response)
     # Pages show what one token may see: never kept by shared caches or the back button.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"

@@ -91,23 +91,25 @@ def login(
             status_code=401,
         )
     response = redirect(safe_next(next))
-    sign_in(response, token.strip())
+    sign_in(request, response, token.strip())
     return response
 
 
 @router.post("/logout", response_model=None, dependencies=[CsrfChecked])
-def logout() -> Response:
+def logout(request: Request) -> Response:
     """Forget the token."""
     response = redirect("/web/login")
-    sign_out(response)
+    sign_out(request, response)
     return response
 
 
 @router.post("/lang", response_model=None, dependencies=[CsrfChecked])
-def choose_language(lang: Annotated[i18n.Lang, Form()], next: Next = "/web/") -> Response:
+def choose_language(
+    request: Request, lang: Annotated[i18n.Lang, Form()], next: Next = "/web/"
+) -> Response:
     """Switch the pages between Chinese and English."""
     response = redirect(safe_next(next))
-    set_cookie(response, LANG_COOKIE, lang, max_age=COOKIE_MAX_AGE)
+    set_cookie(request, response, LANG_COOKIE, lang, max_age=COOKIE_MAX_AGE)
     return response
 
 
@@ -285,7 +287,7 @@ def report_page(
     require_scopes(user, [Scope.progress_write])
     ensure_can_report(user, project)
     public = projects.project_public(session, project=project)
-    form = views.ReportForm(values=views.prefill(public))
+    form = views.ReportForm(values=views.prefill(session, project=project, public=public))
     return render(
         request,
         "report.html",
@@ -365,16 +367,20 @@ def officer_page(
 ) -> Response:
     """A park's projects with what is due this period: the officer's own park."""
     park_id = views.officer_park(user) or park or None
-    period = views.due_period(i18n.today())
-    due = reports.due_at(period, due_day=get_settings().report_due_day).date()
-    context: dict[str, object] = {"period": period, "due": due, "park_id": park_id}
+    due = views.period_due()
+    context: dict[str, object] = {
+        "period": due.period,
+        "due": due.due,
+        "overdue": due.overdue,
+        "park_id": park_id,
+    }
     if park_id is not None:
         query = ProjectListQuery(park=[park_id], limit=MAX_PAGE)
         items, total = projects.list_projects(session, query=query)
         context |= {
             "items": items,
             "total": total,
-            "compliance": views.park_compliance(session, park_id=park_id, period=period),
+            "compliance": views.park_compliance(session, park_id=park_id, period=due.period),
         }
     context["choices"] = views.choices(session)
     return render(request, "officer.html", context, user=user)
@@ -388,7 +394,7 @@ def spreadsheet_page(request: Request, session: SessionDep, user: WebUser) -> Re
         "spreadsheet.html",
         {
             "choices": views.choices(session),
-            "period": views.due_period(i18n.today()),
+            "period": views.period_due().period,
             "park_id": views.officer_park(user),
         },
         user=user,
@@ -425,7 +431,7 @@ def upload_spreadsheet(
     require_scopes(user, [Scope.progress_write])
     context: dict[str, object] = {
         "choices": views.choices(session),
-        "period": views.due_period(i18n.today()),
+        "period": views.period_due().period,
         "park_id": views.officer_park(user),
         "filename": file.filename,
     }

@@ -8,15 +8,17 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
 
+from app import clock
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_report
 from app.categories.schemas import CategoryPublic
 from app.categories.service import list_categories
 from app.config import get_settings
-from app.models import Project, ProjectStatus, Role
+from app.models import Project, ProjectStatus, ReviewState, Role
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
 from app.problems import AppError, Forbidden, InvalidInput
+from app.progress import service as progress
 from app.progress.schemas import ProgressCreate
 from app.projects.schemas import ProjectFilters, ProjectListQuery, ProjectPublic
 from app.projects.service import API_PREFIX, start_years
@@ -24,7 +26,7 @@ from app.reports import service as reports
 from app.reports.schemas import ComplianceRow
 from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow
 from app.rollups.service import build_rollup
-from app.web.i18n import Lang, message, status_name, today
+from app.web.i18n import Lang, message, status_name
 
 WEB_PREFIX = "/web"
 OVERVIEW_DIMS = (Dim.park, Dim.category, Dim.start_year, Dim.status)
@@ -96,10 +98,21 @@ def choices(session: Session) -> Choices:
     )
 
 
-def due_period(day: date) -> str:
-    """The period whose reports are due this month: the month before `day`'s."""
-    year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
-    return f"{year:04d}-{month:02d}"
+@dataclass(frozen=True)
+class PeriodDue:
+    """What the pages show as due: the period, its due day, and whether that has passed."""
+
+    period: str
+    due: date
+    overdue: bool
+
+
+def period_due(day: date | None = None) -> PeriodDue:
+    """The period due on `day` (default today), by the reports' one rule."""
+    day = day or clock.today()
+    period = reports.period_due(day)
+    due = reports.due_on(period, due_day=get_settings().report_due_day)
+    return PeriodDue(period=period, due=due, overdue=day > due)
 
 
 @dataclass
@@ -119,20 +132,19 @@ def overview(session: Session, *, filters: ProjectFilters) -> Overview:
     rollups = {
         dim: build_rollup(session, query=RollupQuery(**base, by=[dim])) for dim in OVERVIEW_DIMS
     }
-    period = due_period(filters.as_of or today())
-    due_day = get_settings().report_due_day
+    due = period_due(filters.as_of)
     compliance = reports.compliance(
         session,
         filters=filters.model_copy(update={"as_of": None}),
-        period=period,
-        due_day=due_day,
+        period=due.period,
+        due_day=get_settings().report_due_day,
     )
     return Overview(
         filters=filters,
         rollups=rollups,
         compliance=compliance.totals,
-        period=period,
-        due=reports.due_at(period, due_day=due_day).date(),
+        period=due.period,
+        due=due.due,
     )
 
 
@@ -201,18 +213,37 @@ def can_report(principal: Principal, project: Project) -> bool:
     return True
 
 
-def prefill(project: ProjectPublic) -> dict[str, str]:
-    """A new report starts from the project's current figures, dated today."""
-    latest = project.latest_progress
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
-    def text(value: object) -> str:
-        return "" if value is None else str(value)
 
+def prefill(session: Session, *, project: Project, public: ProjectPublic) -> dict[str, str]:
+    """The report form's start: the period due's returned report, or a new one for that period."""
+    period = period_due().period
+    filed = [
+        entry
+        for entry in progress.list_history(session, project=project)
+        if entry.period == period and not entry.is_baseline
+    ]
+    newest = max(filed, key=lambda entry: entry.revision, default=None)
+    if newest is not None and newest.review_state == ReviewState.returned:
+        # A revision keeps the returned report's date, so it lands in the same period.
+        return {
+            "as_of": newest.as_of.isoformat(),
+            "status": newest.status,
+            "percent_complete": _text(newest.percent_complete),
+            "invested_to_date_wan": _text(newest.invested_to_date_wan),
+            "note": newest.note,
+            "issues": newest.issues,
+        }
+    # Dated today, a report filed in the first days of a month would fall in the new month
+    # and leave the period due missing; its last day is what the report describes.
+    latest = public.latest_progress
     return {
-        "as_of": today().isoformat(),
-        "status": project.status.value,
-        "percent_complete": text(latest.percent_complete if latest else None),
-        "invested_to_date_wan": text(latest.invested_to_date_wan if latest else None),
+        "as_of": reports.period_end(period).isoformat(),
+        "status": public.status.value,
+        "percent_complete": _text(latest.percent_complete if latest else None),
+        "invested_to_date_wan": _text(latest.invested_to_date_wan if latest else None),
         "note": "",
         "issues": latest.issues if latest else "",
     }

@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from app.clock import REPORTING_TZ
 from app.db import get_session
 from app.main import create_app
 from app.models import ProgressEntry, Project
-from app.progress.schemas import REPORTING_TZ
 from app.projects.service import get_project
 
 GAOXIN = "INF-005"  # 大连先进光源二期项目, park gaoxin

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from app.clock import REPORTING_TZ
 from app.exports.writers import Column, Table, csv_chunks, write_xlsx
 from app.models import Park, ProgressEntry, Project
-from app.progress.schemas import REPORTING_TZ
 
 # Text a spreadsheet runs as a formula, after OWASP's list of leading characters.
 FORMULAS = [

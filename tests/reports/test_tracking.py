@@ -69,7 +69,7 @@ def test_compliance_over_all_parks_and_a_later_due_day(client, auth, session):
     assert body["totals"]["late"] == 0
 
 
-def test_compliance_defaults_to_the_current_month(client, auth):
+def test_compliance_without_a_period_is_for_the_period_due(client, auth):
     body = client.get("/api/v1/reports/compliance", headers=auth()).json()
     assert len(body["period"]) == 7
     assert body["totals"]["missing"] == 178

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.clock import REPORTING_TZ
 from app.models import ProgressEntry
-from app.progress.schemas import REPORTING_TZ
 from app.projects.service import get_project
 from app.rollups.queries import months_before
 from app.seeding.load import baseline_status

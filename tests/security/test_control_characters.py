@@ -8,9 +8,9 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import func, select
 
+from app.clock import REPORTING_TZ
 from app.exports.writers import XLSX_MEDIA_TYPE
 from app.models import Park, ProgressEntry, Project
-from app.progress.schemas import REPORTING_TZ
 
 # Vertical tab and escape (C0), DEL, and CSI (C1): none is text anyone types.
 CONTROLS = ["\x0b", "\x1b", "\x7f", "\x9b"]

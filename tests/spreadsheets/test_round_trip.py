@@ -13,6 +13,7 @@ from app.exports.writers import XLSX_MEDIA_TYPE
 from app.models import Category, ProgressEntry, Project
 from app.progress.schemas import REPORTING_TZ
 from app.projects.service import get_project
+from app.reports.service import period_due, period_end
 
 HEADERS = [
     "项目编号",
@@ -34,7 +35,8 @@ def _today():
 
 
 def _period():
-    return _today().strftime("%Y-%m")
+    """The period a template defaults to: the period due today."""
+    return period_due(_today())
 
 
 @pytest.fixture
@@ -143,7 +145,7 @@ def test_officer_downloads_own_park_template(client, officer, session):
     own = next(r for r in rows[1:] if r[0] == OWN)
     baseline = _newest(session, OWN)
     assert own[1] == get_project(session, code=OWN).name
-    assert own[2] == datetime.combine(_today(), datetime.min.time())
+    assert own[2] == datetime.combine(period_end(_period()), datetime.min.time())
     assert own[3] in {"前期", "在建", "竣工", "停建", "取消"}
     assert own[6] == baseline.note
     notes = [r[0] for r in book["说明"].iter_rows(values_only=True) if r and r[0]]
@@ -176,7 +178,7 @@ def test_who_may_download_which_template(client, auth, role, park, params, statu
 
 
 def test_filled_template_is_stored_with_reporter_and_history(client, officer, session):
-    today = _today()
+    as_of = period_end(_period())
     filled = _edit(
         _template(client, officer),
         {
@@ -207,7 +209,7 @@ def test_filled_template_is_stored_with_reporter_and_history(client, officer, se
 
     entry = _newest(session, OWN)
     assert entry.id in summary["entry_ids"]
-    assert (entry.as_of, entry.period, entry.status) == (today, _period(), "under_construction")
+    assert (entry.as_of, entry.period, entry.status) == (as_of, _period(), "under_construction")
     assert (entry.percent_complete, entry.invested_to_date_wan) == (65, 143000)
     assert entry.note == "主体结构封顶，进入设备安装阶段。"
     assert entry.issues == "部分进口设备到货延迟。"

@@ -4,17 +4,19 @@ import csv
 import io
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import func, select
 
+from app import clock
 from app.auth.tokens import create_token, revoke_token
 from app.models import ProgressEntry, Role
+from app.projects.service import get_project
 from app.ratelimit import RateLimiter
 from app.web import i18n
-from app.web.views import due_period
+from app.web.views import period_due
 from tests.web.conftest import csrf_of
 
 
@@ -181,6 +183,72 @@ def test_bad_values_come_back_beside_their_fields(sign_in, session, field, value
     assert entries(session, "INF-005") == before
 
 
+def as_of_of(html: str) -> str:
+    match = re.search(r'id="as_of" name="as_of" type="date" value="([^"]*)"', html)
+    assert match, "the page has no as_of field"
+    return match.group(1)
+
+
+@pytest.mark.parametrize(
+    ("day", "as_of", "period", "due", "overdue"),
+    [
+        (date(2026, 12, 5), "2026-11-30", "2026-11", "2026-12-05", False),
+        (date(2026, 12, 6), "2026-11-30", "2026-11", "2026-12-05", True),
+        (date(2026, 12, 31), "2026-11-30", "2026-11", "2026-12-05", True),
+        (date(2027, 1, 1), "2026-12-31", "2026-12", "2027-01-05", False),
+    ],
+)
+def test_every_page_offers_the_period_due(sign_in, monkeypatch, day, as_of, period, due, overdue):
+    monkeypatch.setattr(clock, "today", lambda: day)
+    officer = sign_in("officer", "gaoxin")
+    # Dated today, a report filed in the first days of a month would miss the period due.
+    assert as_of_of(officer.get("/web/projects/INF-005/report").text) == as_of
+    mine = officer.get("/web/my").text
+    assert f"本期应报：{period}（{due} 前）" in mine
+    assert ('id="period-overdue"' in mine) is overdue
+    assert f'name="period" value="{period}"' in officer.get("/web/spreadsheet").text
+    overview = officer.get("/web/").text
+    assert f"期间 {period}，{due} 前应报" in overview
+
+
+def test_a_report_filed_early_in_the_month_counts_for_the_period_due(sign_in, monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 12, 5))
+    officer = sign_in("officer", "gaoxin")
+    assert re.search(r'data-code="INF-005" class="due"', officer.get("/web/my").text)
+    page = officer.get("/web/projects/INF-005/report")
+    form = report_form(officer, "INF-005")
+    data = {**form, "as_of": as_of_of(page.text), "status": "under_construction"}
+    saved = officer.post("/web/projects/INF-005/report", data=data)
+    assert saved.status_code == 200
+    assert "已保存：2026-11 第 1 版。" in saved.text
+    assert re.search(r'data-code="INF-005" class=""', officer.get("/web/my").text)
+
+
+def test_revising_a_returned_report_keeps_its_date(sign_in, session, monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 12, 6))
+    session.add(
+        ProgressEntry(
+            project_id=get_project(session, code="INF-005").id,
+            as_of=date(2026, 11, 20),
+            period="2026-11",
+            status="under_construction",
+            percent_complete=40,
+            note="主体施工中",
+            reporter_name="officer",
+            reporter_role="officer",
+            received_at=datetime(2026, 12, 1, tzinfo=UTC),
+            review_state="returned",
+            review_comment="请核实完成百分比",
+        )
+    )
+    session.commit()
+    officer = sign_in("officer", "gaoxin")
+    page = officer.get("/web/projects/INF-005/report").text
+    assert as_of_of(page) == "2026-11-20"
+    assert 'name="percent_complete" inputmode="numeric" value="40"' in page
+    assert ">主体施工中</textarea>" in page
+
+
 def test_the_form_is_only_for_reporters_of_the_park(sign_in):
     officer = sign_in("officer", "gaoxin")
     assert officer.get("/web/projects/INF-015/report").status_code == 403
@@ -211,7 +279,7 @@ def test_officers_get_only_their_own_template(sign_in):
 def test_the_officer_page_lists_the_park_and_what_is_due(sign_in, client):
     officer = sign_in("officer", "gaoxin")
     page = officer.get("/web/my")
-    period = due_period(i18n.today())
+    period = period_due().period
     assert period in page.text
     codes = re.findall(r'<tr data-code="([A-Z]+-\d+)"', page.text)
     listed = client.get(
