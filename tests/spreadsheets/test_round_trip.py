@@ -9,9 +9,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import col, func, select
 
+from app.clock import REPORTING_TZ
 from app.exports.writers import XLSX_MEDIA_TYPE
 from app.models import Category, ProgressEntry, Project
-from app.progress.schemas import REPORTING_TZ
 from app.projects.service import get_project
 from app.reports.service import period_due, period_end
 

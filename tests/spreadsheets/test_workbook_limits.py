@@ -8,9 +8,9 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlmodel import func, select
 
+from app.clock import REPORTING_TZ
 from app.exports.writers import XLSX_MEDIA_TYPE
 from app.models import ProgressEntry
-from app.progress.schemas import REPORTING_TZ
 from app.spreadsheets import workbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
