@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. PostgreSQL cannot
 # store a NUL, an XLSX cell cannot hold most of the C0 set, and an escape sequence in a note
@@ -14,9 +15,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 def _plain(value: str) -> str:
     if found := CONTROL_CHARACTERS.search(value):
-        raise ValueError(
-            f"text may not contain control characters (found U+{ord(found.group()):04X} "
-            f"at position {found.start() + 1})"
+        raise PydanticCustomError(
+            "control_characters",
+            "text may not contain control characters (found {char} at position {position})",
+            {"char": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
         )
     return value
 

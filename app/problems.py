@@ -121,9 +121,16 @@ class PreconditionRequired(AppError):
     status_code = 428
 
 
-def field_error(*loc: str | int, msg: str, type_: str = "value_error") -> dict[str, Any]:
-    """One entry of a problem's `errors` list."""
-    return {"loc": list(loc), "msg": msg, "type": type_}
+def field_error(
+    *loc: str | int, msg: str, type_: str = "value_error", ctx: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """One entry of a problem's `errors` list; `ctx` holds the values `msg` was made from."""
+    # The web pages word the message in the reader's language from `type_` and `ctx`, as they
+    # do pydantic's own errors; the API sends `loc`, `msg` and `type`.
+    error: dict[str, Any] = {"loc": list(loc), "msg": msg, "type": type_}
+    if ctx is not None:
+        error["ctx"] = dict(ctx)
+    return error
 
 
 def problem_response(

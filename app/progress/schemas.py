@@ -6,12 +6,12 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
 from app import clock
 from app.fields import Text, reject_bool
 from app.models import ProjectStatus, ReviewState
 
-# Reporting dates are calendar dates in China: "not in the future" means there.
 MAX_TEXT = 2000
 _ISO_DATE = r"^(19[5-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
@@ -19,9 +19,9 @@ _ISO_DATE = r"^(19[5-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 def _iso_only(value: object) -> object:
     # Pydantic would also read numbers as Unix timestamps; a date here is written YYYY-MM-DD.
     if isinstance(value, str) and not re.match(_ISO_DATE, value):
-        raise ValueError("a date is written YYYY-MM-DD, from 1950 on")
+        raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD, from 1950 on")
     if not isinstance(value, str | date):
-        raise ValueError("a date is written YYYY-MM-DD")
+        raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD")
     return value
 
 
@@ -108,7 +108,12 @@ class ProgressCreate(BaseModel):
     def _as_of_not_in_future(cls, value: date) -> date:
         today = clock.today()
         if value > today:
-            raise ValueError(f"as_of {value} is in the future (today is {today} in China)")
+            # "Today" is China's: reporting dates are calendar dates there.
+            raise PydanticCustomError(
+                "date_in_future",
+                "as_of {value} is in the future (today is {today} in China)",
+                {"value": value.isoformat(), "today": today.isoformat()},
+            )
         return value
 
     @field_validator("note", "issues")

@@ -345,6 +345,8 @@ def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence
                 "body",
                 "percent_complete",
                 msg=f"a completed project is 100% complete, not {percent}%",
+                type_="completed_below_100",
+                ctx={"percent": percent},
             )
         )
     if report.status is ProjectStatus.pre_construction and percent:
@@ -353,6 +355,8 @@ def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence
                 "body",
                 "percent_complete",
                 msg=f"a project not yet under construction cannot be {percent}% complete",
+                type_="percent_before_start",
+                ctx={"percent": percent},
             )
         )
     invested = report.invested_to_date_wan
@@ -391,6 +395,12 @@ def _investment_errors(
                     "invested_to_date_wan",
                     msg=f"{invested} 万元 is below the {before.invested_to_date_wan} 万元 "
                     f"reported for {before.period}; investment to date is cumulative",
+                    type_="investment_below_earlier",
+                    ctx={
+                        "invested": invested,
+                        "reported": before.invested_to_date_wan,
+                        "period": before.period,
+                    },
                 )
             )
     if later:
@@ -403,6 +413,12 @@ def _investment_errors(
                     "invested_to_date_wan",
                     msg=f"{invested} 万元 is above the {after.invested_to_date_wan} 万元 "
                     f"reported for the later period {after.period}",
+                    type_="investment_above_later",
+                    ctx={
+                        "invested": invested,
+                        "reported": after.invested_to_date_wan,
+                        "period": after.period,
+                    },
                 )
             )
     return errors

@@ -1,6 +1,6 @@
 """A park's monthly template out, and filled sheets back in: every row stored, or none."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, BinaryIO
@@ -245,7 +245,8 @@ def _apply(session: Session, *, sheet: Sheet, principal: Principal, dry_run: boo
         except InvalidInput as exc:
             for e in exc.errors or [{"loc": ["body", "code"], "msg": exc.detail}]:
                 field = str(e["loc"][-1])
-                errors.append(_error(row.number, field, e["msg"], e.get("type", "value_error")))
+                type_ = e.get("type", "value_error")
+                errors.append(_error(row.number, field, e["msg"], type_, e.get("ctx")))
             continue
         except Conflict as exc:
             errors.append(_error(row.number, "code", exc.detail, "conflict"))
@@ -262,7 +263,7 @@ def _validate(row: SheetRow, errors: list[dict[str, Any]]) -> ProgressCreate | N
     except ValidationError as exc:
         for e in exc.errors():
             field = str(e["loc"][0]) if e["loc"] else "as_of"
-            errors.append(_error(row.number, field, _message(field, e), e["type"]))
+            errors.append(_error(row.number, field, _message(field, e), e["type"], e.get("ctx")))
         return None
 
 
@@ -354,9 +355,11 @@ def _result(
     )
 
 
-def _error(row: int, field: str, msg: str, type_: str) -> dict[str, Any]:
+def _error(
+    row: int, field: str, msg: str, type_: str, ctx: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     header = HEADER_OF.get(field, HEADER_OF["code"])
-    return field_error("file", row, header, msg=msg.rstrip("."), type_=type_)
+    return field_error("file", row, header, msg=msg.rstrip("."), type_=type_, ctx=ctx)
 
 
 def _rejection(errors: list[dict[str, Any]]) -> InvalidInput:

@@ -1,8 +1,9 @@
 """The pages' words in Chinese (the default) and English, and how amounts are written."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from app.clock import REPORTING_TZ
 from app.models import STATUS_NAMES, ProjectStatus
@@ -158,6 +159,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "headline": ("总计", "Headline"),
     "appendix_header": ("附件表头", "Appendix header"),
     "error": ("出错了", "Something is wrong"),
+    "invalid_fields": ("输入有误：{fields}", "Invalid input: {fields}"),
     "back": ("返回", "Back"),
     "language": ("English", "中文"),
     "figures_latest": ("最新填报", "Latest reports"),
@@ -185,6 +187,50 @@ def message(lang: Lang, key: str, **values: object) -> str:
     zh, en = MESSAGES[key]
     text = zh if lang == "zh" else en
     return text.format(**values) if values else text
+
+
+# The Chinese of what a form or an upload can be told about a field, by the error's `type`
+# (pydantic's, or the service's own from `app.problems.field_error`), its `ctx` filling the
+# blanks. English pages, and errors of any other type, show the error's own message.
+FIELD_ERRORS: dict[str, str] = {
+    "missing": "必填。",
+    "string_too_long": "不超过 {max_length} 个字。",
+    "string_too_short": "至少 {min_length} 个字。",
+    "int_parsing": "请填写整数。",
+    "int_type": "请填写整数。",
+    "int_from_float": "请填写整数。",
+    "float_parsing": "请填写数字。",
+    "greater_than_equal": "不能小于 {ge}。",
+    "less_than_equal": "不能大于 {le}。",
+    "greater_than": "须大于 {gt}。",
+    "less_than": "须小于 {lt}。",
+    "date_format": "日期写作 YYYY-MM-DD（1950 年以后），如 2026-11-30。",
+    "date_parsing": "日期写作 YYYY-MM-DD，如 2026-11-30。",
+    "date_from_datetime_parsing": "日期写作 YYYY-MM-DD，如 2026-11-30。",
+    "date_in_future": "{value} 晚于今天（北京时间 {today}）。",
+    "enum": "请从列表中选择。",
+    "literal_error": "请从列表中选择。",
+    "string_pattern_mismatch": "格式不符。",
+    "control_characters": "不能含控制字符（第 {position} 个字符是 {char}）。",
+    "extra_forbidden": "不接受此项。",
+    "completed_below_100": "已竣工的项目完成百分比应为 100%，而不是 {percent}%。",
+    "percent_before_start": "尚未开工的项目完成百分比不能是 {percent}%。",
+    "investment_below_earlier": (
+        "{invested:,} 万元低于 {period} 已报的 {reported:,} 万元；累计完成投资只增不减。"
+    ),
+    "investment_above_later": "{invested:,} 万元高于其后 {period} 已报的 {reported:,} 万元。",
+}
+
+
+def field_message(lang: Lang, error: Mapping[str, Any]) -> str:
+    """What an error says about its field, in `lang` where its type is known."""
+    template = FIELD_ERRORS.get(str(error.get("type", ""))) if lang == "zh" else None
+    if template is not None:
+        try:
+            return template.format(**(error.get("ctx") or {}))
+        except (KeyError, IndexError, ValueError):
+            pass  # a context without the expected values: the error's own words serve
+    return str(error.get("msg", ""))
 
 
 def status_name(lang: Lang, status: str) -> str:

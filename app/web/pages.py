@@ -1,6 +1,6 @@
 """Rendering pages: templates, the page context, and errors answered as pages."""
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -93,6 +93,15 @@ def error_page(
     return response
 
 
+def fields_detail(request: Request, errors: Sequence[Mapping[str, Any]]) -> str:
+    """What a page says of refused fields: each field and its message, in the page's language."""
+    lang = language(request)
+    named = "; ".join(
+        f"{'.'.join(map(str, e['loc'][1:]))}: {i18n.field_message(lang, e)}" for e in errors
+    )
+    return i18n.message(lang, "invalid_fields", fields=named)
+
+
 def redirect(url: str) -> RedirectResponse:
     """See other: the answer to a form that worked."""
     return RedirectResponse(url, status_code=303)
@@ -120,11 +129,9 @@ class PageRoute(APIRoute):
                 message = i18n.message(language(request), "csrf_failed")
                 return error_page(request, 403, message)
             except AppError as exc:
-                return error_page(request, exc.status_code, exc.detail, exc.headers)
+                detail = fields_detail(request, exc.errors) if exc.errors else exc.detail
+                return error_page(request, exc.status_code, detail, exc.headers)
             except RequestValidationError as exc:
-                detail = "; ".join(
-                    f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors()
-                )
-                return error_page(request, 422, detail)
+                return error_page(request, 422, fields_detail(request, exc.errors()))
 
         return page_handler

@@ -261,7 +261,8 @@ def review_report(
             comment=body.comment,
         )
     except ValidationError as exc:
-        message = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        lang = language(request)
+        message = "; ".join(i18n.field_message(lang, e) for e in exc.errors())
         return _project_page(
             request, session, user, project, review_error=(entry_id, message), status_code=422
         )
@@ -324,7 +325,7 @@ async def submit_report(
             "issues": issues,
         }
     )
-    report = views.parse_report(form)
+    report = views.parse_report(form, language(request))
     if report is not None:
         # The form's own key: a second click or a reload of the answer stores nothing twice.
         key = idempotency.parse_key(request_key) if request_key else None
@@ -345,7 +346,7 @@ async def submit_report(
                 request=fingerprinted,
             )
         except InvalidInput as exc:
-            views.add_rule_errors(form, exc)
+            views.add_rule_errors(form, exc, language(request))
         else:
             return redirect(f"/web/projects/{project.code}?saved={result.entry.id}")
     public = await run_in_threadpool(projects.project_public, session, project=project)
@@ -441,7 +442,7 @@ def upload_spreadsheet(
         )
     except AppError as exc:
         session.rollback()
-        context |= {"failure": exc.detail, "errors": views.row_errors(exc)}
+        context |= {"failure": exc.detail, "errors": views.row_errors(exc, language(request))}
         return render(request, "spreadsheet.html", context, user=user, status_code=exc.status_code)
     context["summary"] = summary
     return render(request, "spreadsheet.html", context, user=user)

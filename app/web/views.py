@@ -17,7 +17,7 @@ from app.config import get_settings
 from app.models import Project, ProjectStatus, ReviewState, Role
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
-from app.problems import AppError, Forbidden, InvalidInput
+from app.problems import AppError, Forbidden, InvalidInput, field_error
 from app.progress import service as progress
 from app.progress.schemas import ProgressCreate
 from app.projects.schemas import ProjectFilters, ProjectListQuery, ProjectPublic
@@ -26,7 +26,7 @@ from app.reports import service as reports
 from app.reports.schemas import ComplianceRow
 from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow
 from app.rollups.service import build_rollup
-from app.web.i18n import Lang, message, status_name
+from app.web.i18n import Lang, field_message, message, status_name
 
 WEB_PREFIX = "/web"
 OVERVIEW_DIMS = (Dim.park, Dim.category, Dim.start_year, Dim.status)
@@ -41,7 +41,7 @@ _LIST_VALUED = frozenset(
 
 def _fields_error(exc: ValidationError) -> InvalidInput:
     errors = [
-        {"loc": ["query", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
+        field_error("query", *map(str, e["loc"]), msg=e["msg"], type_=e["type"], ctx=e.get("ctx"))
         for e in exc.errors()
     ]
     listed = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
@@ -162,7 +162,7 @@ class ReportForm:
 REPORT_FIELDS = ("as_of", "status", "percent_complete", "invested_to_date_wan", "note", "issues")
 
 
-def parse_report(form: ReportForm) -> ProgressCreate | None:
+def parse_report(form: ReportForm, lang: Lang) -> ProgressCreate | None:
     """Validate a report form with the API's own schema; messages go to their fields."""
     data = {
         name: value
@@ -174,16 +174,16 @@ def parse_report(form: ReportForm) -> ProgressCreate | None:
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "form"
-            form.add(name, error["msg"])
+            form.add(name, field_message(lang, error))
         return None
 
 
-def add_rule_errors(form: ReportForm, exc: InvalidInput) -> None:
+def add_rule_errors(form: ReportForm, exc: InvalidInput, lang: Lang) -> None:
     """Put the service's consistency messages next to the fields they name."""
     for error in exc.errors or []:
         loc = error.get("loc", [])
         name = str(loc[-1]) if loc else "form"
-        form.add(name if name in REPORT_FIELDS else "form", error["msg"])
+        form.add(name if name in REPORT_FIELDS else "form", field_message(lang, error))
     if not exc.errors:
         form.add("form", exc.detail)
 
@@ -258,17 +258,16 @@ class RowError:
     message: str
 
 
-def row_errors(exc: AppError) -> list[RowError]:
+def row_errors(exc: AppError, lang: Lang) -> list[RowError]:
     """An upload's refusal, one line per offending cell."""
     found = []
     for error in exc.errors or []:
         loc = [*error.get("loc", []), "", "", ""]
+        message = field_message(lang, error)
         if loc[0] == "file":
-            found.append(RowError(row=loc[1], column=str(loc[2]), message=error["msg"]))
+            found.append(RowError(row=loc[1], column=str(loc[2]), message=message))
         else:
-            found.append(
-                RowError(row="", column=".".join(map(str, loc[1:3])), message=error["msg"])
-            )
+            found.append(RowError(row="", column=".".join(map(str, loc[1:3])), message=message))
     return found
 
 

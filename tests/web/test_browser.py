@@ -270,12 +270,15 @@ def test_a_bad_value_shows_the_rule_and_stores_nothing(page, live):
     page.fill("#percent_complete", "90")
     page.click("#submit-report")
     page.wait_for_selector("#form-errors")
-    assert "100" in page.locator("#error-percent_complete").inner_text()
+    assert (
+        "已竣工的项目完成百分比应为 100%，而不是 90%"
+        in page.locator("#error-percent_complete").inner_text()
+    )
     assert page.input_value("#percent_complete") == "90"
     page.fill("#percent_complete", "abc")
     page.click("#submit-report")
     page.wait_for_selector("#error-percent_complete")
-    assert "integer" in page.locator("#error-percent_complete").inner_text()
+    assert "请填写整数" in page.locator("#error-percent_complete").inner_text()
     assert live.entries("INF-006") == before
 
 

@@ -36,7 +36,7 @@ def test_the_report_form_refuses_control_characters(sign_in, session, control, f
     assert response.status_code == 422
     error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', response.text)
     assert error
-    assert "control character" in error.group(1)
+    assert "不能含控制字符" in error.group(1)
     assert stored(session) == before
 
 
@@ -54,7 +54,7 @@ def test_the_review_form_refuses_control_characters(
     )
     assert response.status_code == 422
     assert 'id="review-error"' in response.text
-    assert "control character" in response.text
+    assert "不能含控制字符" in response.text
     assert session.get(ProgressEntry, reported).review_state == "submitted"
 
 
@@ -63,7 +63,7 @@ def test_the_search_box_refuses_control_characters(sign_in, control):
     browser = sign_in("planner")
     response = browser.get("/web/projects", params={"q": f"大{control}连"})
     assert response.status_code == 422
-    assert "control character" in response.text
+    assert "不能含控制字符" in response.text
     assert (
         browser.get("/web/exports/projects.csv", params={"q": f"大{control}连"}).status_code == 422
     )
@@ -82,5 +82,5 @@ def test_the_upload_page_names_the_row_and_column(sign_in, session, kind, contro
     )
     assert response.status_code == 422
     assert "形象进度" in response.text
-    assert "control character" in response.text
+    assert "不能含控制字符" in response.text
     assert stored(session) == before

@@ -1,6 +1,7 @@
 """The pages' rules without a browser: sign-in, CSRF, roles, exports, formats, errors."""
 
 import csv
+import html
 import io
 import re
 import uuid
@@ -161,16 +162,26 @@ def test_a_report_through_the_form_is_stored_once(sign_in, session):
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("field", "value", "message", "english"),
     [
-        ("percent_complete", "101", "less than or equal to 100"),
-        ("invested_to_date_wan", "-5", "greater than or equal to 0"),
-        ("as_of", "2999-01-01", "in the future"),
-        ("status", "finished", "Input should be"),
+        ("percent_complete", "101", "不能大于 100。", "less than or equal to 100"),
+        ("invested_to_date_wan", "-5", "不能小于 0。", "greater than or equal to 0"),
+        ("invested_to_date_wan", "1.5", "请填写整数。", "valid integer"),
+        ("as_of", "2999-01-01", "2999-01-01 晚于今天（北京时间 ", "in the future"),
+        ("as_of", "30/11/2026", "日期写作 YYYY-MM-DD", "a date is written YYYY-MM-DD"),
+        ("status", "finished", "请从列表中选择。", "Input should be"),
+        ("note", "x" * 2001, "不超过 2000 个字。", "at most 2000 characters"),
+        ("note", "主体\x1b施工", "不能含控制字符（第 3 个字符是 U+001B）。", "control characters"),
     ],
 )
-def test_bad_values_come_back_beside_their_fields(sign_in, session, field, value, message):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_bad_values_come_back_beside_their_fields(
+    sign_in, session, field, value, message, english, lang
+):
     client = sign_in("officer", "gaoxin")
+    if lang == "en":
+        client.cookies.set("portfolio_lang", "en")
+        message = english
     form = report_form(client, "INF-005")
     before = entries(session, "INF-005")
     data = {**form, "as_of": "2026-10-31", "status": "under_construction", field: value}
@@ -178,8 +189,9 @@ def test_bad_values_come_back_beside_their_fields(sign_in, session, field, value
     assert response.status_code == 422
     error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', response.text)
     assert error
-    assert message in error.group(1)
-    assert f'value="{value}"' in response.text or f">{value}<" in response.text or field == "status"
+    assert message in html.unescape(error.group(1))
+    shown = html.escape(value)
+    assert f'value="{shown}"' in response.text or f">{shown}<" in response.text or field == "status"
     assert entries(session, "INF-005") == before
 
 
