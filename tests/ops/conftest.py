@@ -89,13 +89,7 @@ class Cluster:
         with admin.connect() as conn:
             conn.execute(sa.text(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"))
         admin.dispose()
-        url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
-        migrate.upgrade(url)
-        engine = build_engine(url)
-        with Session(engine) as session:
-            load_seed(session, seed_dir=SEED_DIR)
-        engine.dispose()
-        return url
+        return seeded(f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}")
 
 
 @pytest.fixture(scope="session")
@@ -113,6 +107,16 @@ def pg_cluster() -> Iterator[Cluster]:
     if cluster.running():
         cluster.stop("immediate")
     shutil.rmtree(base, ignore_errors=True)
+
+
+def seeded(url: str) -> str:
+    """Migrate the database at `url` and load the library into it, committed; returns `url`."""
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    with Session(engine) as session:
+        load_seed(session, seed_dir=SEED_DIR)
+    engine.dispose()
+    return url
 
 
 def issue_token(url: str, role: Role = Role.admin, park_id: str | None = None) -> tuple[int, str]:

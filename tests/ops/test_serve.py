@@ -11,28 +11,17 @@ import time
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from app import migrate
 from app.config import get_settings
-from app.db import build_engine, get_engine, get_probe_engine
+from app.db import get_engine, get_probe_engine
 from app.main import create_app
 from app.models import Role
-from app.seeding.load import load_seed
-from tests.conftest import SEED_DIR
-from tests.ops.conftest import issue_token, serve
+from tests.ops.conftest import issue_token, seeded, serve
 
 
 @pytest.fixture
 def sqlite_url(tmp_path):
-    path = tmp_path / "portfolio.db"
-    url = f"sqlite:///{path}"
-    migrate.upgrade(url)
-    engine = build_engine(url)
-    with Session(engine) as session:
-        load_seed(session, seed_dir=SEED_DIR)
-    engine.dispose()
-    return url
+    return seeded(f"sqlite:///{tmp_path / 'portfolio.db'}")
 
 
 def test_sigterm_lets_the_request_in_flight_finish(sqlite_url, tmp_path):

@@ -7,15 +7,10 @@ from collections.abc import Iterator
 import anyio
 import httpx
 import pytest
-from sqlmodel import Session
 
-from app import migrate
-from app.db import build_engine
 from app.models import Role
 from app.request_limits import UPLOAD_PATHS, BodySizeLimit, HeaderLimit
-from app.seeding.load import load_seed
-from tests.conftest import SEED_DIR
-from tests.ops.conftest import issue_token, serve
+from tests.ops.conftest import issue_token, seeded, serve
 
 SLOW_CONNECTIONS = 50
 
@@ -23,13 +18,7 @@ SLOW_CONNECTIONS = 50
 @pytest.fixture(scope="module")
 def served_url(make_database) -> str:
     """A migrated, seeded database on the engine under test, committed for a real server."""
-    url = make_database()
-    migrate.upgrade(url)
-    engine = build_engine(url)
-    with Session(engine) as session:
-        load_seed(session, seed_dir=SEED_DIR)
-    engine.dispose()
-    return url
+    return seeded(make_database())
 
 
 def _slow_posts(port: int, count: int) -> list[socket.socket]:

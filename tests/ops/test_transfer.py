@@ -21,7 +21,7 @@ from app.models import Role
 from app.seeding.load import load_seed
 from app.transfer import TransferError, export_database, import_database, open_file, tables
 from tests.conftest import SEED_DIR
-from tests.ops.conftest import issue_token
+from tests.ops.conftest import issue_token, seeded
 
 SECRETS: list[str] = []
 NOTE = "主体结构封顶，进入设备安装阶段。"
@@ -156,15 +156,22 @@ def test_import_refuses_a_database_that_holds_rows(source, tmp_path):
     assert _snapshot(source) == before
 
 
-def test_import_refuses_truncated_and_foreign_files(tmp_path):
-    target = _migrated(f"sqlite:///{tmp_path / 'target.db'}")
-    source = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
-    with Session(source) as session:
-        load_seed(session, seed_dir=SEED_DIR)
+@pytest.fixture
+def seeded_dump(tmp_path) -> tuple[str, list[str]]:
+    """The seeded library exported to JSON Lines: the file's lines, and an empty target."""
+    source = build_engine(seeded(f"sqlite:///{tmp_path / 'source.db'}"))
     dump = tmp_path / "dump.jsonl"
     with open_file(dump, "w") as out:
         export_database(source, out)
-    lines = dump.read_text(encoding="utf-8").splitlines(keepends=True)
+    source.dispose()
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(target)
+    return target, dump.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def test_import_refuses_truncated_and_foreign_files(seeded_dump, tmp_path):
+    target_url, lines = seeded_dump
+    target = build_engine(target_url)
     truncated = tmp_path / "truncated.jsonl"
     truncated.write_text("".join(lines[:-1]), encoding="utf-8")
     with open_file(truncated, "r") as handle, pytest.raises(TransferError, match="truncated"):
@@ -180,7 +187,6 @@ def test_import_refuses_truncated_and_foreign_files(tmp_path):
     foreign.write_text('{"hello": 1}\n', encoding="utf-8")
     with open_file(foreign, "r") as handle, pytest.raises(TransferError, match="not a portfolio"):
         import_database(target, handle)
-    source.dispose()
     target.dispose()
 
 
@@ -213,21 +219,6 @@ def test_cli_export_then_import(source, tmp_path, monkeypatch):
     unmigrated = run(f"sqlite:///{tmp_path / 'blank.db'}", "export", str(tmp_path / "x.jsonl"))
     assert unmigrated.exit_code == 2
     assert "portfolio db upgrade" in unmigrated.output
-
-
-@pytest.fixture
-def seeded_dump(tmp_path) -> tuple[str, list[str]]:
-    """The seeded library exported to JSON Lines: the file's lines, and an empty target."""
-    source = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
-    with Session(source) as session:
-        load_seed(session, seed_dir=SEED_DIR)
-    dump = tmp_path / "dump.jsonl"
-    with open_file(dump, "w") as out:
-        export_database(source, out)
-    source.dispose()
-    target = f"sqlite:///{tmp_path / 'target.db'}"
-    migrate.upgrade(target)
-    return target, dump.read_text(encoding="utf-8").splitlines(keepends=True)
 
 
 def _cli_import(url: str, path, monkeypatch):
