@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
-from app.etags import CREATED, VERSIONED, IfMatch
+from app.etags import CREATED, VERSIONED, IfMatch, versioned_response
 from app.parks import service
 from app.parks.schemas import ParkCreate, ParkList, ParkPublic, ParkUpdate
 from app.problems import problem_responses
@@ -37,14 +37,10 @@ def list_parks(session: SessionDep, _: Reader) -> ParkList:
     summary="Create a park",
     responses={**CREATED, **problem_responses(401, 403, 409, 422)},
 )
-def create_park(
-    _: Admin, session: SessionDep, data: ParkCreate, request: Request, response: Response
-) -> ParkPublic:
+def create_park(_: Admin, session: SessionDep, data: ParkCreate, request: Request) -> Response:
     """Admins add a park with its spellings and tier."""
     park = service.create_park(session, data=data)
-    response.headers["Location"] = f"{request.url.path}/{park.id}"
-    response.headers["ETag"] = service.park_etag(park)
-    return park
+    return _versioned(park, status_code=201, headers={"Location": f"{request.url.path}/{park.id}"})
 
 
 @router.get(
@@ -54,11 +50,9 @@ def create_park(
     summary="Get one park",
     responses={**VERSIONED, **problem_responses(401, 404, 422)},
 )
-def get_park(_: Reader, session: SessionDep, park_id: ParkId, response: Response) -> ParkPublic:
+def get_park(_: Reader, session: SessionDep, park_id: ParkId) -> Response:
     """One park with its spellings, tier, library totals and (header) ETag."""
-    park = service.get_park(session, park_id=park_id)
-    response.headers["ETag"] = service.park_etag(park)
-    return park
+    return _versioned(service.get_park(session, park_id=park_id))
 
 
 @router.patch(
@@ -73,13 +67,12 @@ def update_park(
     session: SessionDep,
     park_id: ParkId,
     changes: ParkUpdate,
-    response: Response,
     if_match: IfMatch,
-) -> ParkPublic:
+) -> Response:
     """Admins change a park's names, spellings or tier, sending If-Match."""
-    park = service.update_park(session, park_id=park_id, changes=changes, if_match=if_match)
-    response.headers["ETag"] = service.park_etag(park)
-    return park
+    return _versioned(
+        service.update_park(session, park_id=park_id, changes=changes, if_match=if_match)
+    )
 
 
 @router.post(
@@ -89,13 +82,11 @@ def update_park(
     summary="Archive a park",
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
-def archive_park(
-    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch
-) -> ParkPublic:
+def archive_park(_: Admin, session: SessionDep, park_id: ParkId, if_match: IfMatch) -> Response:
     """Hide a park that has no active projects left from the park list."""
-    park = service.archive_park(session, park_id=park_id, if_match=if_match, archive=True)
-    response.headers["ETag"] = service.park_etag(park)
-    return park
+    return _versioned(
+        service.archive_park(session, park_id=park_id, if_match=if_match, archive=True)
+    )
 
 
 @router.post(
@@ -105,10 +96,21 @@ def archive_park(
     summary="Restore an archived park",
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
-def restore_park(
-    _: Admin, session: SessionDep, park_id: ParkId, response: Response, if_match: IfMatch
-) -> ParkPublic:
+def restore_park(_: Admin, session: SessionDep, park_id: ParkId, if_match: IfMatch) -> Response:
     """Bring an archived park back into the park list."""
-    park = service.archive_park(session, park_id=park_id, if_match=if_match, archive=False)
-    response.headers["ETag"] = service.park_etag(park)
-    return park
+    return _versioned(
+        service.archive_park(session, park_id=park_id, if_match=if_match, archive=False)
+    )
+
+
+def _versioned(
+    park: ParkPublic, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return versioned_response(
+        park,
+        kind=service.PARK,
+        key=park.id,
+        version=park.version,
+        status_code=status_code,
+        headers=headers,
+    )

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.etags import etag, require_if_match
+from app.etags import etag, json_body, require_if_match
 from app.models import TIER_NAMES, Park, Project, Tier, utcnow
 from app.parks.schemas import ParkCreate, ParkPublic, ParkUpdate
 from app.problems import Conflict, InvalidInput, NotFound, field_error
@@ -56,9 +56,14 @@ def get_park(session: Session, *, park_id: str) -> ParkPublic:
     return _public(*row)
 
 
-def park_etag(park: Park | ParkPublic) -> str:
-    """The ETag of a park's current version."""
-    return etag("park", park.id, park.version)
+PARK = "park"
+
+
+def park_etag(park: ParkPublic) -> str:
+    """The ETag a park's answer carries: its version and the bytes of its representation."""
+    # The representation holds the library's totals for the park, which change with its
+    # projects while the park's own version stays: a strong tag names the bytes sent.
+    return etag(PARK, park.id, park.version, body=json_body(park))
 
 
 def load_park(session: Session, *, park_id: str) -> Park:
@@ -117,7 +122,7 @@ def _locked(session: Session, park_id: str, if_match: str | None) -> Park:
     park = session.exec(query.execution_options(populate_existing=True)).first()
     if park is None:
         raise NotFound(f"No park has the id {park_id!r}.")
-    require_if_match(if_match, park_etag(park))
+    require_if_match(if_match, park_etag(get_park(session, park_id=park_id)))
     return park
 
 

@@ -127,3 +127,60 @@ def test_without_if_match_and_with_a_bad_body_every_fault_is_listed(client, admi
     locs = [e["loc"] for e in response.json()["errors"]]
     assert ["header", "If-Match"] in locs
     assert ["body", "end_year"] in locs
+
+
+def _park(client, headers, **extra):
+    return client.get("/api/v1/parks/gaoxin", headers={**headers, **extra})
+
+
+def test_a_project_changes_its_parks_etag(client, admin):
+    before = _park(client, admin)
+    project = _read(client, admin)
+    assert project.json()["park_id"] == "gaoxin"
+    moved = client.patch(
+        "/api/v1/projects/INF-005",
+        json={"total_investment_wan": project.json()["total_investment_wan"] + 1},
+        headers={**admin, "If-Match": project.headers["etag"]},
+    )
+    assert moved.status_code == 200, moved.text
+
+    after = _park(client, admin, **{"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.json()["version"] == before.json()["version"]
+    assert after.json()["total_investment_wan"] == before.json()["total_investment_wan"] + 1
+    assert after.headers["etag"] != before.headers["etag"]
+
+    stale = client.patch(
+        "/api/v1/parks/gaoxin",
+        json={"table4_name": "高新园区"},
+        headers={**admin, "If-Match": before.headers["etag"]},
+    )
+    assert stale.status_code == 412, stale.text
+    current = client.patch(
+        "/api/v1/parks/gaoxin",
+        json={"table4_name": "高新园区"},
+        headers={**admin, "If-Match": after.headers["etag"]},
+    )
+    assert current.status_code == 200, current.text
+    assert current.headers["etag"] == _park(client, admin).headers["etag"]
+
+
+def test_a_new_project_changes_its_parks_etag(client, admin):
+    before = _park(client, admin)
+    created = client.post(
+        "/api/v1/projects",
+        json={
+            "category": "innovation",
+            "name": "高新区新增测试项目",
+            "park_id": "gaoxin",
+            "content": "新建研发楼。",
+            "start_year": 2026,
+            "end_year": 2027,
+            "total_investment_wan": 5000,
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    after = _park(client, admin)
+    assert after.json()["project_count"] == before.json()["project_count"] + 1
+    assert after.headers["etag"] != before.headers["etag"]
