@@ -2,10 +2,12 @@
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
-from pydantic_core import PydanticCustomError
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. PostgreSQL cannot
 # store a NUL, an XLSX cell cannot hold most of the C0 set, and an escape sequence in a note
@@ -23,7 +25,29 @@ def _plain(value: str) -> str:
     return value
 
 
-PLAIN = AfterValidator(_plain)
+# The same rule as the OpenAPI document states it (ECMA-262 regex, as JSON Schema reads it).
+PLAIN_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """Refuses control characters (`_plain`), and says so in the JSON schema as a pattern."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_plain, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        # A field with a pattern of its own (an id, say) already admits no control character.
+        json_schema.setdefault("pattern", PLAIN_PATTERN)
+        return json_schema
+
+
+PLAIN = _Plain()
 # Every text a request carries is `Text` (or carries `PLAIN`): one rule for every input.
 Text = Annotated[str, PLAIN]
 
