@@ -15,8 +15,8 @@ from pydantic_core import PydanticCustomError, core_schema
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _plain(value: str) -> str:
-    if found := CONTROL_CHARACTERS.search(value):
+def _plain(value: object) -> object:
+    if isinstance(value, str) and (found := CONTROL_CHARACTERS.search(value)):
         raise PydanticCustomError(
             "control_characters",
             "text may not contain control characters (found {char} at position {position})",
@@ -25,31 +25,49 @@ def _plain(value: str) -> str:
     return value
 
 
-# The same rule as the OpenAPI document states it (ECMA-262 regex, as JSON Schema reads it).
-PLAIN_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+# The characters `_plain` refuses, as a character class a JSON Schema (ECMA-262) pattern and
+# Python's `re` (hypothesis, schemathesis) read alike.
+_CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+# What `strip_whitespace` takes off the ends (pydantic-core trims Unicode White_Space), but
+# for the controls already in `_CONTROLS`.
+_BLANKS = r"\u0009\u000a\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# The rule as the OpenAPI document states it.
+PLAIN_PATTERN = rf"^[^{_CONTROLS}]*$"
+# The same for text stripped before a `min_length` of 1: one character is neither control nor
+# blank, since blanks alone strip to nothing and are refused.
+NON_BLANK_PATTERN = rf"^[^{_CONTROLS}]*[^{_CONTROLS}{_BLANKS}][^{_CONTROLS}]*$"
 
 
 @dataclass(frozen=True)
 class _Plain:
-    """Refuses control characters (`_plain`), and says so in the JSON schema as a pattern."""
+    """Refuses control characters (`_plain`), and says so in the JSON schema as `pattern`."""
+
+    pattern: str
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(_plain, handler(source))
+        # Before the type's own steps: a strip would take a control at either end (VT, FF, NEL)
+        # away unseen, and accept text the document refuses. Other types fail in the type's.
+        return core_schema.no_info_before_validator_function(_plain, handler(source))
 
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
         # A field with a pattern of its own (an id, say) already admits no control character.
-        json_schema.setdefault("pattern", PLAIN_PATTERN)
+        json_schema.setdefault("pattern", self.pattern)
         return json_schema
 
 
-PLAIN = _Plain()
-# Every text a request carries is `Text` (or carries `PLAIN`): one rule for every input.
+PLAIN = _Plain(PLAIN_PATTERN)
+# Only where the text is stripped (`strip_whitespace`, `str_strip_whitespace`) and has a
+# `min_length` of 1; elsewhere the document would refuse blanks the service takes.
+NON_BLANK = _Plain(NON_BLANK_PATTERN)
+# Every text a request carries is `Text` or `NonBlankText` (or carries `PLAIN` or `NON_BLANK`):
+# one rule for every input.
 Text = Annotated[str, PLAIN]
+NonBlankText = Annotated[str, NON_BLANK]
 
 
 def reject_bool(value: object) -> object:

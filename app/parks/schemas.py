@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.fields import PLAIN, not_nullable
+from app.fields import NON_BLANK, not_nullable
 from app.models import Tier
 
 PARK_EXAMPLE: dict[str, Any] = {
@@ -50,7 +50,7 @@ class ParkList(BaseModel):
 
 
 Alias = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PLAIN
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NON_BLANK
 ]
 
 

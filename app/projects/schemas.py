@@ -14,7 +14,7 @@ from pydantic import (
 
 from app import clock
 from app.exports.writers import ExportFormat
-from app.fields import Text, not_nullable, reject_bool
+from app.fields import NonBlankText, Text, not_nullable, reject_bool
 from app.models import ProjectStatus, Tier
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
@@ -275,9 +275,9 @@ class ProjectCreate(BaseModel):
     )
 
     category: CategoryId
-    name: Text = Field(min_length=1, max_length=200)
-    park_id: Text = Field(min_length=1, max_length=32)
-    printed_park_name: Text | None = Field(
+    name: NonBlankText = Field(min_length=1, max_length=200)
+    park_id: NonBlankText = Field(min_length=1, max_length=32)
+    printed_park_name: NonBlankText | None = Field(
         default=None, min_length=1, max_length=100, description="Default: the park's name."
     )
     content: Text = Field(default="", max_length=4000)
@@ -299,9 +299,9 @@ class ProjectUpdate(BaseModel):
         json_schema_extra=not_nullable([{"total_investment_wan": 50000, "end_year": 2023}]),
     )
 
-    name: Text | None = Field(default=None, min_length=1, max_length=200)
-    park_id: Text | None = Field(default=None, min_length=1, max_length=32)
-    printed_park_name: Text | None = Field(default=None, min_length=1, max_length=100)
+    name: NonBlankText | None = Field(default=None, min_length=1, max_length=200)
+    park_id: NonBlankText | None = Field(default=None, min_length=1, max_length=32)
+    printed_park_name: NonBlankText | None = Field(default=None, min_length=1, max_length=100)
     content: Text | None = Field(default=None, max_length=4000)
     start_year: int | None = Field(default=None, ge=1949, le=2100)
     end_year: int | None = Field(default=None, ge=1949, le=2100)

@@ -2,14 +2,20 @@
 
 import csv
 import io
+import math
+import re
 from datetime import datetime
+from typing import Any, get_args
 
 import pytest
 from openpyxl import Workbook
+from pydantic import BaseModel, ValidationError
 from sqlmodel import func, select
 
 from app.clock import REPORTING_TZ
 from app.exports.writers import XLSX_MEDIA_TYPE
+from app.fields import NON_BLANK, PLAIN
+from app.main import create_app
 from app.models import Park, ProgressEntry, Project
 
 # Vertical tab and escape (C0), DEL, and CSI (C1): none is text anyone types.
@@ -211,3 +217,110 @@ def test_uploads_refuse_control_characters_naming_row_and_column(
     _refused(response, ["file", 2, TEXT_HEADERS[field]])
     assert "row 2" in response.json()["detail"]
     assert stored(session) == before
+
+
+# The OpenAPI document ---------------------------------------------------------------------
+
+
+def _rule(parts: tuple[Any, ...]) -> Any:
+    """`PLAIN` or `NON_BLANK` if a field's annotation or metadata carries it, else None."""
+    for part in parts:
+        if part is PLAIN or part is NON_BLANK:
+            return part
+        if found := _rule(get_args(part)):
+            return found
+    return None
+
+
+def _models() -> list[type[BaseModel]]:
+    found, todo = [], [BaseModel]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return [model for model in found if model.__module__.startswith("app.")]
+
+
+# Built first: the app imports every schema module.
+DOCUMENT = create_app().openapi()
+# Every field of every schema that carries the rule, as (model, field name, rule).
+TEXT_FIELDS = [
+    (model, name, rule)
+    for model in _models()
+    for name, field in model.model_fields.items()
+    if (rule := _rule((*field.metadata, field.annotation)))
+]
+
+
+def _documented(model: type[BaseModel], name: str) -> list[tuple[dict[str, Any], bool]]:
+    """The document's string schemas for a field (body or query), each with: is it a list?"""
+    alias = model.model_fields[name].alias or name
+    schemas = DOCUMENT["components"]["schemas"]
+    if model.__name__ in schemas:
+        found = [schemas[model.__name__]["properties"][alias]]
+    else:
+        found = [
+            parameter["schema"]
+            for operations in DOCUMENT["paths"].values()
+            for operation in operations.values()
+            for parameter in operation.get("parameters", [])
+            if (parameter["in"], parameter["name"]) == ("query", alias)
+        ]
+    kinds = [
+        next(kind for kind in schema.get("anyOf", [schema]) if kind.get("type") != "null")
+        for schema in found
+    ]
+    return [(kind.get("items", kind), "items" in kind) for kind in kinds]
+
+
+def _stated(schema: dict[str, Any], text: str) -> bool:
+    """Whether the document allows `text`, read as a JSON Schema validator reads it."""
+    return re.search(schema["pattern"], text) is not None and schema.get("minLength", 0) <= len(
+        text
+    ) <= schema.get("maxLength", math.inf)
+
+
+def _accepted(model: type[BaseModel], name: str, value: object) -> bool:
+    try:
+        model.__pydantic_validator__.validate_assignment(model.model_construct(), name, value)
+    except ValidationError:
+        return False
+    return True
+
+
+# Every character below U+0300 and in the blocks where the other blanks a strip takes off
+# live (every control and every such blank is there), and texts of several characters.
+SAMPLES = [
+    *(chr(code) for code in range(0x300)),
+    *(chr(code) for code in (0x1680, *range(0x2000, 0x2070), *range(0x3000, 0x3010))),
+    *["", "  ", "\u3000\u3000", " \t\r\n", " 主体 ", "主体封顶", "第一行\n第二行\t", "\ufeff"],
+    *["\x1b[31m", "a\x7fb", "甲\x9b乙", "\x00", "a\x85", " \x0b ", "😀", "x" * 4001],
+]
+
+
+def test_the_document_names_every_text_field():
+    found = {(model.__name__, name) for model, name, _ in TEXT_FIELDS}
+    assert {("ProgressCreate", "note"), ("ParkCreate", "name"), ("ProjectFilters", "q")} <= found
+    assert {
+        ("ParkCreate", "aliases"),
+        ("ProjectCreate", "name"),
+        ("ReturnRequest", "comment"),
+    } <= found
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "rule"),
+    TEXT_FIELDS,
+    ids=[f"{model.__name__}.{name}" for model, name, _ in TEXT_FIELDS],
+)
+def test_every_text_field_states_the_rule_its_validator_holds(model, name, rule):
+    documented = _documented(model, name)
+    assert documented, "the document does not show this field"
+    for schema, is_list in documented:
+        assert schema["pattern"] == rule.pattern
+        # What the document allows the service accepts, and the other way round: the pattern
+        # and the field's lengths are the whole rule, stripping included.
+        longest = schema.get("maxLength", 0)
+        for text in [*SAMPLES, "x" * longest, "x" * (longest + 1)]:
+            value = [text] if is_list else text
+            assert _stated(schema, text) == _accepted(model, name, value), repr(text)
