@@ -6,22 +6,22 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import docs, health, metrics
-from app.admission import ConcurrencyLimit
 from app.categories.router import router as categories_router
 from app.config import get_settings
 from app.db import dispose_async_engine, dispose_engine, statements_overrides
+from app.http import docs, health, metrics
+from app.http.admission import ConcurrencyLimit
+from app.http.observability import RequestObservability
+from app.http.rate_limits import install_rate_limits
+from app.http.request_limits import BodySizeLimit, HeaderLimit
+from app.http.security_headers import install_security_headers
 from app.logs import configure_logging
-from app.observability import RequestObservability
 from app.parks.router import router as parks_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
-from app.ratelimit import install_rate_limits
 from app.reports.router import router as reports_router
-from app.request_limits import BodySizeLimit, HeaderLimit
 from app.rollups.router import router as rollups_router
-from app.security_headers import install_security_headers
 from app.spreadsheets.router import router as spreadsheets_router
 from app.web import router as web
 from app.web.pages import HERE as WEB_DIR
@@ -67,9 +67,9 @@ def create_app() -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         # FastAPI's native OpenTelemetry asks the global providers on every request whether
-        # to trace; the service measures itself with Prometheus (app.metrics) instead.
+        # to trace; the service measures itself with Prometheus (app.http.metrics) instead.
         telemetry={"tracing": False, "metrics": False, "logs": False},
-        # Served by app.docs from vendored assets instead of FastAPI's CDN-backed pages.
+        # Served by app.http.docs from vendored assets instead of FastAPI's CDN-backed pages.
         docs_url=None,
         redoc_url=None,
     )

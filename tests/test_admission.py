@@ -3,7 +3,7 @@
 import anyio
 import pytest
 
-from app.admission import ConcurrencyLimit
+from app.http.admission import ConcurrencyLimit
 
 TOKEN = [(b"authorization", b"Bearer kp_x")]
 

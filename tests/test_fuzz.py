@@ -13,8 +13,8 @@ from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 
 from app.db import get_session
+from app.http.rate_limits import RateLimiter
 from app.main import create_app
-from app.ratelimit import RateLimiter
 
 # What a schema-valid request may be answered, whatever the operation: its answer (2xx, 3xx);
 # the role's refusal (401, 403); a generated code or id that names nothing (404); a state

@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 from app.auth.scopes import ROLE_SCOPES, Scope
 from app.auth.tokens import LiveToken, verify_and_read
 from app.db import Statements, StatementsDep
+from app.http.query_params import refuse_unknown_query_parameters
+from app.http.rate_limits import RateLimiter
 from app.models import ApiToken, Role
 from app.problems import Forbidden, Unauthorized
-from app.query_params import refuse_unknown_query_parameters
-from app.ratelimit import RateLimiter
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -88,7 +88,7 @@ def principal_of(token: LiveToken | ApiToken) -> Principal:
 
 
 def note_principal(request: Request, principal: Principal) -> None:
-    """Tell the access log (app.observability) which token acted, never its secret."""
+    """Tell the access log (app.http.observability) which token acted, never its secret."""
     request.state.token_id = principal.token_id
     request.state.token_role = principal.role.value
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
-from app.etags import CREATED, VERSIONED, IfMatch, versioned_response
+from app.http.etags import CREATED, VERSIONED, IfMatch, versioned_response
 from app.parks import service
 from app.parks.schemas import ParkCreate, ParkList, ParkPublic, ParkUpdate
 from app.problems import problem_responses

@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app import idempotency
 from app.auth.deps import ProgressWriter, Reader, Reviewer
 from app.db import SessionDep, StatementsDep
-from app.idempotency import IdempotentRequest
+from app.http.responses import model_response
 from app.models import ReviewState
 from app.problems import problem_responses
-from app.progress import service
+from app.progress import idempotency, service
+from app.progress.idempotency import IdempotentRequest
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
     ApproveRequest,
@@ -21,7 +21,6 @@ from app.progress.schemas import (
     ReturnRequest,
 )
 from app.projects.deps import ProjectByCode, ProjectCode
-from app.responses import model_response
 
 router = APIRouter(prefix="/projects/{code}/progress", tags=["progress"])
 

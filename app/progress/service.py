@@ -10,14 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app import idempotency, metrics
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_report
 from app.clock import REPORTING_TZ
 from app.db import Statements, Transaction
-from app.idempotency import IdempotentRequest
+from app.http import metrics
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.problems import Conflict, InvalidInput, NotFound, field_error
+from app.progress import idempotency
+from app.progress.idempotency import IdempotentRequest
 from app.progress.schemas import Figures, ProgressCreate, ProgressEntryPublic
 from app.rollups import queries
 

@@ -7,9 +7,10 @@ from sqlmodel import Session
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
-from app.etags import CREATED, VERSIONED, IfMatch, versioned_response
 from app.exports.negotiation import Accepted
 from app.exports.writers import EXPORT_RESPONSES, export_response
+from app.http.etags import CREATED, VERSIONED, IfMatch, versioned_response
+from app.http.responses import model_response
 from app.models import Project
 from app.problems import NotFound, problem_responses
 from app.progress.schemas import FIGURES_DESCRIPTION, Figures
@@ -22,7 +23,6 @@ from app.projects.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
-from app.responses import model_response
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 

@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.etags import etag, json_body, require_if_match
 from app.exports.tables import projects_table
 from app.exports.writers import Table
+from app.http.etags import etag, json_body, require_if_match
 from app.models import (
     STATUS_NAMES,
     Category,

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query, Response
 
 from app import clock
 from app.auth.deps import Reader
-from app.caching import CACHE_RESPONSES, ETag
 from app.config import get_settings
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
@@ -17,6 +16,7 @@ from app.exports.tables import (
     reconciliation_table,
 )
 from app.exports.writers import ExportFormat, export_response
+from app.http.caching import CACHE_RESPONSES, ETag
 from app.problems import problem_responses
 from app.projects.schemas import ProjectFilters
 from app.reports import service

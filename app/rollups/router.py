@@ -6,11 +6,11 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import Reader
-from app.caching import CACHE_RESPONSES, ETag
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
 from app.exports.tables import rollup_table
 from app.exports.writers import export_response
+from app.http.caching import CACHE_RESPONSES, ETag
 from app.problems import problem_responses
 from app.rollups import service
 from app.rollups.schemas import Rollup, RollupQuery

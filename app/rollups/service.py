@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from sqlmodel import Session
 
 from app import clock
-from app.metrics import rollup_timer
+from app.http.metrics import rollup_timer
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
 from app.progress.schemas import Figures
 from app.progress.service import FIGURE_PREFIX, current_entries, entry_conditions, month_of

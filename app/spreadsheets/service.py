@@ -12,10 +12,11 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import clock, metrics
+from app import clock
 from app.auth.deps import Principal
 from app.auth.policy import ensure_can_download_template, ensure_can_report
 from app.config import get_settings
+from app.http import metrics
 from app.models import STATUS_NAMES, Category, Park, ProgressEntry, Project, ProjectStatus
 from app.problems import (
     Conflict,

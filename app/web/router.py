@@ -8,7 +8,6 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import idempotency
 from app.auth.deps import Principal, require_scopes
 from app.auth.policy import ensure_can_report
 from app.auth.scopes import Scope
@@ -16,15 +15,16 @@ from app.auth.tokens import authenticate
 from app.config import get_settings
 from app.db import SessionDep, StatementsDep
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat, export_response
-from app.idempotency import IdempotentRequest
+from app.http.rate_limits import RateLimiter
 from app.models import Project, ReviewState
 from app.problems import AppError, Conflict, InvalidInput, NotFound
+from app.progress import idempotency
 from app.progress import service as progress
+from app.progress.idempotency import IdempotentRequest
 from app.progress.schemas import ApproveRequest, ReturnRequest
 from app.projects import service as projects
 from app.projects.schemas import MAX_PAGE, ProjectListQuery
 from app.projects.service import API_PREFIX
-from app.ratelimit import RateLimiter
 from app.reports import service as reports
 from app.rollups.schemas import Dim
 from app.spreadsheets import service as spreadsheets

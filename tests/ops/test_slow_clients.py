@@ -8,8 +8,8 @@ import anyio
 import httpx
 import pytest
 
+from app.http.request_limits import UPLOAD_PATHS, BodySizeLimit, HeaderLimit
 from app.models import Role
-from app.request_limits import UPLOAD_PATHS, BodySizeLimit, HeaderLimit
 from tests.ops.conftest import issue_token, seeded, serve
 
 SLOW_CONNECTIONS = 50

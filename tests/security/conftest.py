@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.db import get_session
+from app.http.rate_limits import RateLimiter
 from app.main import create_app
-from app.ratelimit import RateLimiter
 
 try:  # FastAPI keeps included routers lazily from 0.16x on; older versions list flat routes.
     from fastapi.routing import iter_route_contexts

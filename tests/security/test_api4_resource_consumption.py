@@ -10,8 +10,8 @@ from sqlmodel import func, select
 
 from app.config import Settings, get_settings
 from app.exports.writers import Column, Table, csv_chunks
+from app.http.rate_limits import RateLimiter
 from app.models import ProgressEntry
-from app.ratelimit import RateLimiter
 from app.spreadsheets.workbook import MAX_DATA_ROWS
 
 REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}

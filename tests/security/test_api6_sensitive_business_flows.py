@@ -6,8 +6,8 @@ import uuid
 
 from sqlmodel import func, select
 
+from app.http.rate_limits import RateLimiter
 from app.models import ProgressEntry
-from app.ratelimit import RateLimiter
 
 URL = "/api/v1/projects/INF-005/progress"
 REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from app.config import get_settings
 from app.db import get_session
+from app.http.security_headers import API_POLICY, DOCS_POLICY
 from app.main import create_app
-from app.security_headers import API_POLICY, DOCS_POLICY
 
 ORIGIN = "https://dashboard.example.gov.cn"
 

@@ -5,9 +5,9 @@ import re
 import pytest
 from sqlmodel import func, select
 
-from app.idempotency import parse_key
 from app.main import create_app
 from app.models import ProgressEntry, Project
+from app.progress.idempotency import parse_key
 
 REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
 NEW_PROJECT = {

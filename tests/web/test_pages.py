@@ -13,9 +13,9 @@ from sqlmodel import func, select
 
 from app import clock
 from app.auth.tokens import create_token, revoke_token
+from app.http.rate_limits import RateLimiter
 from app.models import ProgressEntry, Role
 from app.projects.service import get_project
-from app.ratelimit import RateLimiter
 from app.web import i18n
 from app.web.views import period_due
 from tests.web.conftest import csrf_of

@@ -8,8 +8,8 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from app.logs import get_logger, request_id_from
-from app.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _HEADER_KEY = REQUEST_ID_HEADER.lower().encode()

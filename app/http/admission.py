@@ -17,7 +17,7 @@ class ConcurrencyLimit:
     process stalls until the pool times out and answers 500. Queued here, a request holds
     neither. Only requests that can reach the database queue: an API request without
     credentials is refused (401) before any statement runs, and every body is already in hand
-    (`app.request_limits`), so neither a client without a token nor one trickling its body
+    (`app.http.request_limits`), so neither a client without a token nor one trickling its body
     takes a place.
     """
 

@@ -5,7 +5,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.docs import DOCS_PATHS
+from app.http.docs import DOCS_PATHS
 
 # The API answers JSON and files, never pages: nothing may load from it or frame it.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"

@@ -43,7 +43,7 @@ class BodySizeLimit:
     The limit is the route's, never the client's say: the upload routes take spreadsheets up to
     `upload_limit`, every other route `json_limit` (413 above, whatever the framing or the
     content type). A body that has not arrived `deadline` seconds after the headers gets 408.
-    Either way the connection is closed. Admission (`app.admission`), a worker thread and a
+    Either way the connection is closed. Admission (`app.http.admission`), a worker thread and a
     database connection are only ever held by a request whose body is in hand, so clients that
     trickle bytes hold nothing the database work needs.
     """

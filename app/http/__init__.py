@@ -1,0 +1,1 @@
+"""HTTP plumbing: admission, limits, headers, observability, caching, docs, probes."""
