@@ -1,5 +1,6 @@
 """The `portfolio` command: migrations, seeding, tokens and the HTTP server."""
 
+import asyncio
 import json
 import os
 import signal
@@ -26,9 +27,9 @@ from sqlmodel import Session
 
 from app import migrate
 from app.auth.scopes import ROLE_DESCRIPTIONS
-from app.auth.tokens import authenticate, create_token, list_tokens, revoke_token
+from app.auth.tokens import LiveToken, create_token, list_tokens, revoke_token, verify
 from app.config import get_settings
-from app.db import get_engine
+from app.db import EngineStatements, get_engine
 from app.logs import configure_logging
 from app.models import Role, utcnow
 from app.parks.schemas import ParkPublic
@@ -44,6 +45,12 @@ db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 token_cli = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
+
+
+def _live(secret: str) -> LiveToken | None:
+    """The live token for `secret`, by the service's one token check."""
+    live, _ = asyncio.run(verify(EngineStatements(get_engine()), secret))
+    return live
 
 
 def _session() -> Session:
@@ -269,20 +276,21 @@ def demo() -> None:
     settings = get_settings()
     path = settings.demo_tokens_file
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted: list[tuple[str, Role, ParkPublic | None]] = [
+        ("demo-admin", Role.admin, None),
+        ("demo-planner", Role.planner, None),
+    ]
     with _session() as session:
-        wanted: list[tuple[str, Role, ParkPublic | None]] = [
-            ("demo-admin", Role.admin, None),
-            ("demo-planner", Role.planner, None),
-        ]
         wanted += [(f"demo-officer-{p.id}", Role.officer, p) for p in list_parks(session)]
-        secrets: dict[str, str] = {}
-        for name, role, park in wanted:
-            secret = stored.get(name)
-            if secret is None or authenticate(session, secret) is None:
+    secrets: dict[str, str] = {}
+    for name, role, park in wanted:
+        secret = stored.get(name)
+        if secret is None or _live(secret) is None:
+            with _session() as session:
                 _, secret = create_token(
                     session, name=name, role=role, park_id=park.id if park else None
                 )
-            secrets[name] = secret
+        secrets[name] = secret
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(secrets, indent=2))
     path.chmod(0o600)

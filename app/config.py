@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # Migrations and seed data travel inside the package, so a plain `pip install .` can migrate
 # and seed; the working directory holds what an installation writes (`var/`), as it holds `.env`.
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The API's path prefix, fixed by the interface contract (DESIGN.md).
+API_PREFIX = "/api/v1"
 VAR_DIR = Path("var")
 
 
@@ -45,12 +47,6 @@ class Settings(BaseSettings):
     )
     db_connect_timeout: int = Field(
         default=2, ge=1, description="Seconds to wait for a new PostgreSQL connection."
-    )
-    db_async_pool: bool = Field(
-        default=True,
-        description="On PostgreSQL, run token checks, single-project reads, progress reports "
-        "and the data version behind rollup and report ETags on an asyncio connection pool, "
-        "not a worker thread.",
     )
     metrics_token: str | None = Field(
         default=None, description="When set, /metrics needs `Authorization: Bearer <it>`."

@@ -1,4 +1,10 @@
-"""Engine and session handling for SQLite and PostgreSQL."""
+"""The database as the application reaches it: engines, sessions and the statement executor.
+
+`Database` is made once, when the application starts (`app.main.lifespan`), from the settings:
+the engine behind every request's session, the readiness probe's own engine, and the one
+`Statements` executor of the engine in use (PostgreSQL: `PooledStatements`; SQLite:
+`EngineStatements`). Requests reach them through the dependencies at the end of this module.
+"""
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -9,7 +15,7 @@ from typing import Annotated, Any, Protocol
 
 import psycopg
 import sqlalchemy as sa
-from fastapi import Depends
+from fastapi import Depends, Request
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from sqlalchemy import Engine, event
@@ -20,7 +26,7 @@ from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 
 
 def build_engine(
@@ -129,83 +135,20 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def engine_for(settings: Settings, *, pool_size: int | None = None) -> Engine:
+    """An engine for the configured database, with the configured pool."""
+    return build_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size if pool_size is None else pool_size,
+        pool_timeout=settings.db_pool_timeout,
+        connect_timeout=settings.db_connect_timeout,
+    )
+
+
 @lru_cache
 def get_engine() -> Engine:
-    """Return the process-wide engine for the configured database."""
-    settings = get_settings()
-    return build_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        pool_timeout=settings.db_pool_timeout,
-        connect_timeout=settings.db_connect_timeout,
-    )
-
-
-@lru_cache
-def get_probe_engine() -> Engine:
-    """The readiness probe's own engine: it never waits for a connection behind requests."""
-    settings = get_settings()
-    return build_engine(
-        settings.database_url,
-        pool_size=1,
-        pool_timeout=settings.db_pool_timeout,
-        connect_timeout=settings.db_connect_timeout,
-    )
-
-
-@lru_cache
-def get_async_engine() -> AsyncEngine | None:
-    """The process-wide asyncio engine of `PooledStatements`, or None where they are off."""
-    settings = get_settings()
-    url = make_url(settings.database_url)
-    if not settings.db_async_pool or url.get_backend_name() != "postgresql":
-        return None
-    return build_async_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        pool_timeout=settings.db_pool_timeout,
-        connect_timeout=settings.db_connect_timeout,
-    )
-
-
-def dispose_engine() -> None:
-    """Close the pooled connections of the process-wide engines, where they were made."""
-    for made in (get_engine, get_probe_engine):
-        if made.cache_info().currsize:
-            made().dispose()
-
-
-async def dispose_async_engine() -> None:
-    """Close the asyncio pool's connections; they belong to the event loop that opened them."""
-    if get_async_engine.cache_info().currsize and (engine := get_async_engine()) is not None:
-        await engine.dispose()
-
-
-async def get_session() -> AsyncIterator[Session]:
-    """Yield a session for one request; writes are committed by the service."""
-    # Opening a session does no I/O, so it takes no worker thread; closing one that holds a
-    # connection may (it rolls back and returns the connection to the pool), so only that
-    # runs in one.
-    session = Session(get_engine())
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def get_probe_session() -> Iterator[Session]:
-    """A session on the readiness probe's own engine."""
-    with Session(get_probe_engine()) as session:
-        yield session
-
-
-ProbeSessionDep = Annotated[Session, Depends(get_probe_session)]
+    """The command line's engine for the configured database (requests use `Database`)."""
+    return engine_for(get_settings())
 
 
 class Transaction(Protocol):
@@ -237,12 +180,16 @@ class Statements(Transaction, Protocol):
         raises."""
 
 
-class SessionStatements:
-    """On the request's session, in a worker thread: SQLite, or the asyncio pool turned off."""
+class EngineStatements:
+    """SQLite: each statement on a connection of the engine's pool, in a worker thread.
 
-    def __init__(self, session: Session, *, commit_each: bool = True) -> None:
-        self.session = session
-        self.commit_each = commit_each
+    Every SQLite transaction begins IMMEDIATE, taking the database's one write lock: a
+    request's session holds it from its first statement until the request ends, so a route
+    writes through `Statements` before its session reads anything.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     async def first(
         self, statement: sa.Executable, params: Mapping[str, Any]
@@ -260,19 +207,49 @@ class SessionStatements:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
+        connection = await run_in_threadpool(self.engine.connect)
         try:
-            yield SessionStatements(self.session, commit_each=False)
-        except BaseException:
-            await run_in_threadpool(self.session.rollback)
-            raise
-        await run_in_threadpool(self.session.commit)
+            await run_in_threadpool(connection.begin)
+            try:
+                yield _OnEngineConnection(connection)
+            except BaseException:
+                await run_in_threadpool(connection.rollback)
+                raise
+            await run_in_threadpool(connection.commit)
+        finally:
+            await run_in_threadpool(connection.close)
 
     def _run(self, statement: sa.Executable, params: Mapping[str, Any], fetch: bool) -> list[Any]:
-        result = self.session.execute(statement, params)
-        rows = list(result.mappings()) if fetch else []
-        if self.commit_each:
-            self.session.commit()
-        return rows
+        with self.engine.begin() as connection:
+            return _rows(connection, statement, params, fetch)
+
+
+def _rows(
+    connection: sa.Connection, statement: sa.Executable, params: Mapping[str, Any], fetch: bool
+) -> list[Any]:
+    result = connection.execute(statement, params)
+    return list(result.mappings()) if fetch else []
+
+
+class _OnEngineConnection:
+    """`EngineStatements` inside one transaction: every statement on its connection."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    async def first(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        rows = await run_in_threadpool(_rows, self.connection, statement, params, True)
+        return rows[0] if rows else None
+
+    async def all(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> Sequence[Mapping[str, Any]]:
+        return await run_in_threadpool(_rows, self.connection, statement, params, True)
+
+    async def execute(self, statement: sa.Executable, params: Mapping[str, Any]) -> None:
+        await run_in_threadpool(_rows, self.connection, statement, params, False)
 
 
 class PooledStatements:
@@ -392,24 +369,75 @@ def _compiled(
     return found[1], found[2]
 
 
-async def get_statements() -> Statements:
-    """The request's hot statements on the asyncio pool (see `statements_overrides`)."""
-    engine = get_async_engine()
-    assert engine is not None, "wired to session_statements where no asyncio pool runs"
-    return PooledStatements(engine)
+class Database:
+    """What the application reaches the database through, made once when it starts.
+
+    The engine of the requests' sessions, the readiness probe's engine (so the probe never
+    waits behind requests) and the executor of the hot statements: PostgreSQL runs them on
+    an asyncio pool without worker threads (`PooledStatements`), SQLite on the engine in a
+    worker thread (`EngineStatements`).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = engine_for(settings)
+        self.probe_engine = engine_for(settings, pool_size=1)
+        self.statements: Statements
+        if self.engine.dialect.name == "postgresql":
+            self.statements = PooledStatements(
+                build_async_engine(
+                    settings.database_url,
+                    pool_size=settings.db_pool_size,
+                    pool_timeout=settings.db_pool_timeout,
+                    connect_timeout=settings.db_connect_timeout,
+                )
+            )
+        else:
+            self.statements = EngineStatements(self.engine)
+
+    async def close(self) -> None:
+        """Close every pooled connection (the asyncio pool's belong to this event loop)."""
+        if isinstance(self.statements, PooledStatements):
+            await self.statements.engine.dispose()
+        self.engine.dispose()
+        self.probe_engine.dispose()
 
 
-async def session_statements(session: SessionDep) -> Statements:
-    """The request's hot statements on its own session, in a worker thread."""
-    return SessionStatements(session)
+def database(request: Request) -> Database:
+    """The application's `Database`, made at start-up."""
+    made: Database = request.app.state.database
+    return made
 
 
-def statements_overrides() -> dict[Any, Any]:
-    """Where no asyncio pool runs (SQLite, or DB_ASYNC_POOL off), `get_statements`' stand-in."""
-    # A dependency override rather than a branch inside `get_statements`: on the pool the
-    # request then resolves no session at all, and a test that overrides `get_session`
-    # still reaches every statement through it.
-    return {} if get_async_engine() is not None else {get_statements: session_statements}
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Yield a session for one request; writes are committed by the service."""
+    # Opening a session does no I/O, so it takes no worker thread; closing one that holds a
+    # connection may (it rolls back and returns the connection to the pool), so only that
+    # runs in one.
+    session = Session(database(request).engine)
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_probe_session(request: Request) -> Iterator[Session]:
+    """A session on the readiness probe's own engine."""
+    with Session(database(request).probe_engine) as session:
+        yield session
+
+
+ProbeSessionDep = Annotated[Session, Depends(get_probe_session)]
+
+
+async def get_statements(request: Request) -> Statements:
+    """The request's hot statements, on the executor chosen at start-up."""
+    return database(request).statements
 
 
 StatementsDep = Annotated[Statements, Depends(get_statements)]

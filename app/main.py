@@ -7,8 +7,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.categories.router import router as categories_router
-from app.config import get_settings
-from app.db import dispose_async_engine, dispose_engine, statements_overrides
+from app.config import API_PREFIX, get_settings
+from app.db import Database
 from app.http import docs, health, metrics
 from app.http.admission import ConcurrencyLimit
 from app.http.observability import RequestObservability
@@ -49,11 +49,12 @@ TAGS = [
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Close the database pools when the server stops, after in-flight requests finished."""
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Reach the database as the settings say; close its pools when the server stops, after
+    in-flight requests finished."""
+    app.state.database = Database(get_settings())
     yield
-    await dispose_async_engine()
-    dispose_engine()
+    await app.state.database.close()
 
 
 def create_app() -> FastAPI:
@@ -73,11 +74,10 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.dependency_overrides.update(statements_overrides())
     install_problem_handlers(app)
     # Every API route depends on `app.auth.deps.admit` through its principal: token, scopes,
     # query parameters and rate limits are checked there.
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix=API_PREFIX)
     for router in (
         projects_router,
         progress_router,

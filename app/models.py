@@ -226,7 +226,7 @@ class ProgressEntry(SQLModel, table=True):
             ],
         ),
         # The same figures by period first: an `as_of` rollup reads the entries of its last
-        # few months in one range of this index (app.rollups.queries.current_state).
+        # few months in one range of this index (app.progress.current_postgresql.current_state).
         sa.Index(
             "ix_progress_entry_period_recency",
             "period",

@@ -1,38 +1,44 @@
-"""One suite, two engines: SQLite by default, PostgreSQL when TEST_DATABASE_URL is set."""
+"""One suite, two engines: SQLite by default, PostgreSQL when TEST_DATABASE_URL is set.
+
+Each test that needs the database gets its own copy of the seeded library and an application
+that reaches it as in production: its own engines and the executor chosen at start-up.
+"""
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
+import psycopg
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app import migrate
-from app.auth.tokens import create_token
-from app.db import build_engine, get_probe_session, get_session
+from app.config import get_settings
+from app.db import build_engine
 from app.main import create_app
 from app.models import Role
 from app.seeding.extract import SEED_DIR
 from app.seeding.load import load_seed
+from tests import factories
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-# Each test runs inside a transaction it rolls back, on its own session; the asyncio pool of
-# `PooledStatements` could not see that transaction's rows. The suite therefore runs every
-# statement on the test's session, and tests/api/test_pooled_statements.py (and the tests
-# that start `portfolio serve`) run the pool against committed data.
-os.environ["DB_ASYNC_POOL"] = "false"
 
 
-def _create_pg_database(server_url: str) -> str:
+def _create_pg_database(server_url: str, template: str = "template0") -> str:
     name = f"portfolio_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE "{template}"'))
     admin.dispose()
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
@@ -70,48 +76,124 @@ def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 
 
 @pytest.fixture(scope="session")
-def engine(make_database: Callable[[], str]) -> Iterator[Engine]:
-    """A migrated, seeded database shared by the suite; each test rolls back its changes."""
+def seeded_template(make_database: Callable[[], str]) -> str:
+    """A migrated, seeded database, never used itself: each test gets a copy (`database_url`)."""
     url = make_database()
     migrate.upgrade(url)
     engine = build_engine(url)
     with Session(engine) as session:
         load_seed(session, seed_dir=SEED_DIR)
+    # Closing the last connection folds SQLite's write-ahead log into the file copied.
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def seeded_copy(
+    seeded_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[], AbstractContextManager[str]]:
+    """Copies of the seeded database: each one is dropped when its `with` block ends."""
+
+    @contextmanager
+    def copy() -> Iterator[str]:
+        if PG_URL:
+            url = _create_pg_database(PG_URL, template=str(make_url(seeded_template).database))
+            try:
+                yield url
+            finally:
+                _drop_pg_database(PG_URL, url)
+            return
+        folder = tmp_path_factory.mktemp("copy")
+        shutil.copyfile(str(make_url(seeded_template).database), folder / "portfolio.db")
+        try:
+            yield f"sqlite:///{folder / 'portfolio.db'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return copy
+
+
+@pytest.fixture
+def database_url(seeded_copy: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    """This test's own copy of the seeded database, dropped after it."""
+    with seeded_copy() as url:
+        yield url
+
+
+@contextmanager
+def serving(url: str) -> Iterator[str]:
+    """Point the application's settings at the database `url` while the block runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        try:
+            yield url
+        finally:
+            get_settings.cache_clear()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test's own engine on its database: what the test sets up and checks goes through it."""
+    engine = build_engine(database_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    connection = engine.connect()
-    transaction = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint")
-    yield session
-    session.close()
-    transaction.rollback()
-    connection.close()
+    with Session(engine) as session:
+        yield session
 
 
 @pytest.fixture
-def statements_sent(session: Session) -> Iterator[list[str]]:
-    """The SQL of every statement the test's engine sends while the test runs."""
+def statements_sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The SQL of every statement any engine of the process sends while the test runs."""
     sent: list[str] = []
-    engine = session.get_bind()
 
     def note(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         sent.append(statement)
 
-    sa.event.listen(engine, "before_cursor_execute", note)
+    sa.event.listen(Engine, "before_cursor_execute", note)
+    # The asyncio pool's statements go to psycopg directly (`app.db.PooledStatements`).
+    execute = psycopg.AsyncCursor.execute
+
+    async def noted(cursor, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(str(query))
+        return await execute(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", noted)
     yield sent
-    sa.event.remove(engine, "before_cursor_execute", note)
+    sa.event.remove(Engine, "before_cursor_execute", note)
+
+
+class SessionClient(TestClient):
+    """A client of the application that first commits what the test's session holds.
+
+    The application reaches the test's database through its own engines, as in production;
+    what the test set up on its session becomes visible to it, and the session reads afresh
+    afterwards (a commit expires what it loaded).
+    """
+
+    def __init__(self, app: FastAPI, session: Session, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.test_session = session
+
+    def send(self, *args: Any, **kwargs: Any) -> httpx.Response:
+        self.test_session.commit()
+        return super().send(*args, **kwargs)
 
 
 @pytest.fixture
-def client(session: Session) -> Iterator[TestClient]:
-    app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
-    app.dependency_overrides[get_probe_session] = lambda: session
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+def serve_database(database_url: str) -> Iterator[str]:
+    """Point the application's settings at the test's database."""
+    with serving(database_url):
+        yield database_url
+
+
+@pytest.fixture
+def client(serve_database: str, session: Session) -> Iterator[TestClient]:
+    with SessionClient(create_app(), session, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -120,11 +202,7 @@ def token_for(session: Session) -> Callable[..., str]:
     """Issue a token for a role (and park, for officers) inside the test's transaction."""
 
     def issue(role: Role | str, park_id: str | None = None) -> str:
-        role = Role(role)
-        if role is Role.officer and park_id is None:
-            park_id = "gaoxin"
-        _, secret = create_token(session, name=f"test-{role}", role=role, park_id=park_id)
-        return secret
+        return factories.token(session, role, park_id)[1]
 
     return issue
 

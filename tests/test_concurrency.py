@@ -12,13 +12,12 @@ import pytest
 import uvicorn
 from sqlmodel import Session, select
 
-from app import migrate
 from app.auth.tokens import create_token
-from app.db import build_engine, get_session
+from app.config import get_settings
+from app.db import build_engine
 from app.main import create_app
 from app.models import ProgressEntry, Project, Role
-from app.seeding.load import load_seed
-from tests.conftest import PG_URL, SEED_DIR
+from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="concurrent writers need PostgreSQL")
 
@@ -35,19 +34,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(make_database) -> Iterator[tuple[str, object]]:
-    url = make_database()
-    migrate.upgrade(url)
-    engine = build_engine(url, pool_size=10)
-    with Session(engine) as session:
-        load_seed(session, seed_dir=SEED_DIR)
-
-    def session_per_request() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
+def server(serve_database, monkeypatch) -> Iterator[tuple[str, object]]:
+    monkeypatch.setenv("DB_POOL_SIZE", "10")
+    get_settings.cache_clear()
+    engine = build_engine(serve_database, pool_size=10)
     app = create_app()
-    app.dependency_overrides[get_session] = session_per_request
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uvicorn_server = uvicorn.Server(config)

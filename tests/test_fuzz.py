@@ -6,15 +6,23 @@ acceptance included. Figures (operations, cases per role, what the runs found) a
 docs/security.md.
 """
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
+from schemathesis.python import asgi
+from sqlmodel import Session
 
-from app.db import get_session
+from app.auth.tokens import create_token
+from app.db import build_engine
 from app.http.rate_limits import RateLimiter
 from app.main import create_app
+from app.models import Role
+from tests.conftest import serving
 
 # What a schema-valid request may be answered, whatever the operation: its answer (2xx, 3xx);
 # the role's refusal (401, 403); a generated code or id that names nothing (404); a state
@@ -116,18 +124,27 @@ HYPOTHESIS = settings(
 )
 
 
-@pytest.fixture
-def headers_for(session, token_for):
-    app.dependency_overrides[get_session] = lambda: session
-    tokens: dict[str, str] = {}
+@pytest.fixture(scope="module")
+def headers_for(
+    seeded_copy: Callable[[], AbstractContextManager[str]],
+) -> Iterator[Callable[[str], dict[str, str]]]:
+    """Every role's token on a copy of the library that the module's application serves.
 
-    def headers(role):
-        if role not in tokens:
-            tokens[role] = token_for(role)
-        return {"Authorization": f"Bearer {tokens[role]}"}
-
-    yield headers
-    del app.dependency_overrides[get_session]
+    Schemathesis starts the application's lifespan with its first request and keeps it for
+    the rest of the run, so the module shares one database, reached as in production.
+    """
+    with seeded_copy() as url, serving(url):
+        engine = build_engine(url)
+        tokens: dict[str, str] = {}
+        with Session(engine) as session:
+            for role in Role:
+                park_id = "gaoxin" if role is Role.officer else None
+                tokens[role] = create_token(
+                    session, name=f"fuzz-{role}", role=role, park_id=park_id
+                )[1]
+        engine.dispose()
+        yield lambda role: {"Authorization": f"Bearer {tokens[role]}"}
+        asgi.shutdown_lifespans()
 
 
 @every_phase.parametrize()

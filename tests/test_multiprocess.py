@@ -27,7 +27,7 @@ SERVE = [sys.executable, "-c", "from app.cli import main; main()", "serve", "--h
 
 def _start(url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "warning", "DB_ASYNC_POOL": "true"}
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "warning"}
     process = subprocess.Popen([*SERVE, "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

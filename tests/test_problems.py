@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.db import build_engine, get_probe_session, get_session
 from app.main import create_app
 from app.problems import MAX_ERRORS, Problem
+from tests.conftest import SessionClient
 
 
 def test_unknown_route_is_404_problem(client):
@@ -118,14 +119,14 @@ def test_dates_are_iso_only(client, auth):
         assert response.json()["errors"][0]["loc"] == ["query", "as_of"]
 
 
-def test_database_busy_is_503(session, auth):
+def test_database_busy_is_503(serve_database, session, auth):
     app = create_app()
 
     def busy():
         raise OperationalError("SELECT 1", {}, Exception("database is locked"))
 
     app.dependency_overrides[get_session] = busy
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with SessionClient(app, session, raise_server_exceptions=False) as client:
         response = client.get("/api/v1/parks")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"

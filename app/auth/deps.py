@@ -1,15 +1,15 @@
 """What every API request passes before its route (401, 429, 422, 403), as typed aliases."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
-from app.auth.scopes import ROLE_SCOPES, Scope
-from app.auth.tokens import LiveToken, verify_and_read
+from app.auth.policy import Principal
+from app.auth.scopes import Scope
+from app.auth.tokens import LiveToken, verify
 from app.db import Statements, StatementsDep
 from app.http.query_params import refuse_unknown_query_parameters
 from app.http.rate_limits import RateLimiter
@@ -21,20 +21,6 @@ bearer = HTTPBearer(
     scheme_name="BearerToken",
     description="An API token from `portfolio token create`, sent as `Authorization: Bearer …`.",
 )
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the token's name, role and, for officers, park."""
-
-    token_id: int
-    name: str
-    role: Role
-    park_id: str | None
-
-    @property
-    def scopes(self) -> frozenset[Scope]:
-        return ROLE_SCOPES[self.role]
 
 
 async def admit(
@@ -56,7 +42,7 @@ async def admit(
         raise Unauthorized(
             "This endpoint needs an API token: send `Authorization: Bearer <token>`."
         )
-    token, row = await verify_and_read(statements, credentials.credentials, read, params)
+    token, row = await verify(statements, credentials.credentials, read, params)
     if token is None:
         raise Unauthorized("The API token is unknown, expired or revoked.")
     principal = principal_of(token)

@@ -1,10 +1,25 @@
-"""Row-level rules: which park's projects a principal may write."""
+"""Who is calling, and the row-level rules: which park's projects a principal may write."""
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from app.auth.deps import Principal
+from app.auth.scopes import ROLE_SCOPES, Scope
 from app.models import Role
 from app.problems import Forbidden
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's name, role and, for officers, park."""
+
+    token_id: int
+    name: str
+    role: Role
+    park_id: str | None
+
+    @property
+    def scopes(self) -> frozenset[Scope]:
+        return ROLE_SCOPES[self.role]
 
 
 class Owned(Protocol):

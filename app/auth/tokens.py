@@ -97,27 +97,18 @@ _TOUCH = (
 )
 
 
-def verify(session: Session, secret: str) -> LiveToken | None:
-    """The live token for `secret`, or None; one indexed query on every request."""
-    digest = hash_secret(secret)
-    row = session.execute(_LOOKUP, {"digest": digest}).first()
-    live, touch = _check(None if row is None else row._mapping, digest)
-    if touch is not None:
-        session.execute(_TOUCH, touch)
-        session.commit()
-    return live
-
-
-async def verify_and_read(
+async def verify(
     statements: Statements,
     secret: str,
     read: sa.Select[Any] | None = None,
     params: Mapping[str, Any] | None = None,
 ) -> tuple[LiveToken | None, Mapping[str, Any] | None]:
-    """The live token for `secret`, and the first row `read` finds, from one statement.
+    """The live token for `secret` (or None), and the first row `read` finds: the one token
+    check of the API, the pages and the command line.
 
-    A route whose answer is one statement sends it with the token check: one round trip
-    instead of two. The row comes back only with a live token; the caller checks scopes.
+    A route whose answer is one statement sends it with the token check, in one statement.
+    The row comes back only with a live token; the caller checks scopes. A token's last use
+    is recorded at most every few minutes.
     """
     digest = hash_secret(secret)
     answer = None
@@ -175,12 +166,6 @@ def _check(
     if last_used is None or now - last_used > _LAST_USED_RESOLUTION:
         return live, {"token_id": live.id, "used_at": now}
     return live, None
-
-
-def authenticate(session: Session, secret: str) -> ApiToken | None:
-    """Return the live token for `secret` as its stored row, or None."""
-    live = verify(session, secret)
-    return None if live is None else session.get(ApiToken, live.id)
 
 
 def list_tokens(session: Session, *, include_revoked: bool = False) -> Sequence[ApiToken]:

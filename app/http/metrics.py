@@ -3,7 +3,7 @@
 import hmac
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -41,7 +41,7 @@ REPORTS_STORED = Counter(
 )
 ROLLUP_QUERY = Histogram(
     "portfolio_rollup_query_duration_seconds",
-    "Time of the database work of one rollup (every grouping it answers), by its dimensions.",
+    "Time to compute a rollup not cached (every grouping it answers), by its dimensions.",
     ["dimension"],
     buckets=_SECONDS,
 )
@@ -56,13 +56,14 @@ def reports_stored(count: int, *, source: str) -> None:
 
 
 @contextmanager
-def rollup_timer(dimension: str) -> Iterator[None]:
-    """Time a rollup's queries under its `by=` dimensions."""
+def rollup_timer(by: Sequence[str]) -> Iterator[None]:
+    """Time the computing of a rollup under its `by=` dimensions (`total` for none)."""
     started = time.perf_counter()
     try:
         yield
     finally:
-        ROLLUP_QUERY.labels(dimension=dimension or "total").observe(time.perf_counter() - started)
+        dimension = ",".join(by) or "total"
+        ROLLUP_QUERY.labels(dimension=dimension).observe(time.perf_counter() - started)
 
 
 @router.get("/metrics", response_class=Response, status_code=200, summary="Prometheus metrics")

@@ -5,12 +5,13 @@ import json
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.config import API_PREFIX
 from app.logs import current_request_id
 from app.problems import PROBLEM_JSON
 
 # The routes that take spreadsheets (multipart/form-data): they, and only they, get the upload
 # limit. tests/security/test_api4_resource_consumption.py holds the OpenAPI document to it.
-UPLOAD_PATHS = frozenset({"/api/v1/progress-uploads", "/web/spreadsheet"})
+UPLOAD_PATHS = frozenset({f"{API_PREFIX}/progress-uploads", "/web/spreadsheet"})
 
 
 class HeaderLimit:

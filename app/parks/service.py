@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.http.etags import etag, json_body, require_if_match
 from app.models import TIER_NAMES, Park, Project, Tier, utcnow
 from app.parks.schemas import ParkCreate, ParkPublic, ParkUpdate
 from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.rollups.queries import project_totals_by
+from app.versions import etag, json_body, require_if_match
 
 
 def _park_query() -> sa.Select[Park, Any, Any]:

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from app.auth.deps import ProgressWriter, Reader, Reviewer
 from app.db import SessionDep, StatementsDep
+from app.http import metrics
 from app.http.responses import model_response
 from app.models import ReviewState
 from app.problems import problem_responses
 from app.progress import idempotency, service
-from app.progress.idempotency import IdempotentRequest
 from app.progress.schemas import (
     FIGURES_DESCRIPTION,
     ApproveRequest,
@@ -88,18 +88,15 @@ async def create_progress(
     ] = None,
 ) -> Response:
     """Append a report: officers for their own park's projects, admins for any."""
-    key = idempotency.parse_key(idempotency_key)
-    fingerprinted = (
-        IdempotentRequest(
-            key,
-            idempotency.fingerprint("POST", request.url.path, report.model_dump(mode="json")),
-        )
-        if key is not None
-        else None
-    )
     result = await service.create_progress(
-        statements, code=code, report=report, principal=principal, request=fingerprinted
+        statements,
+        code=code,
+        report=report,
+        principal=principal,
+        idempotency_key=idempotency.parse_key(idempotency_key),
     )
+    if not result.replayed:
+        metrics.reports_stored(1, source="api")
     headers = {"Location": f"{request.url.path}/{result.entry.id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -7,20 +7,17 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.auth.deps import Principal
-from app.auth.policy import ensure_can_report
+from app.auth.policy import Principal, ensure_can_report
 from app.clock import REPORTING_TZ
+from app.config import API_PREFIX
 from app.db import Statements, Transaction
-from app.http import metrics
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.problems import Conflict, InvalidInput, NotFound, field_error
-from app.progress import idempotency
+from app.progress import current, idempotency
 from app.progress.idempotency import IdempotentRequest
 from app.progress.schemas import Figures, ProgressCreate, ProgressEntryPublic
-from app.rollups import queries
 
 # Newest first: by the date reported on, then by when it was received.
 NEWEST_FIRST = (
@@ -57,8 +54,8 @@ def month_of(day: date | None) -> str | None:
 
 
 def entry_conditions(figures: Figures, *, as_of: date | None = None) -> list[Any]:
-    """Which entries may state a project's figures, as conditions on `queries.NEWEST`."""
-    entry = queries.NEWEST
+    """Which entries may state a project's figures, as conditions on `current.NEWEST`."""
+    entry = current.NEWEST
     conditions: list[Any] = []
     if figures is Figures.official:
         conditions.append(col(entry.review_state) == ReviewState.approved)
@@ -84,7 +81,7 @@ def current_entries(
     receipt. With `as_of`, reports dated or received after the end of that day are unseen.
     `entry_id` is NULL for a project with no such entry.
     """
-    return queries.current_entries(
+    return current.current_entries(
         entry_conditions(figures, as_of=as_of), month=month_of(as_of), project_ids=project_ids
     )
 
@@ -130,8 +127,15 @@ class LockedProject:
 
     id: int
     code: str
+    name: str
     park_id: str
     archived_at: datetime | None
+
+
+async def lock_project(transaction: Transaction, *, code: str) -> LockedProject | None:
+    """Read a project under the lock its reports queue on (PostgreSQL), or None."""
+    row = await transaction.first(_LOCK_BY_CODE, {"code": code.upper()})
+    return None if row is None else LockedProject(**row)
 
 
 async def create_progress(
@@ -140,46 +144,54 @@ async def create_progress(
     code: str,
     report: ProgressCreate,
     principal: Principal,
-    request: IdempotentRequest | None = None,
+    idempotency_key: str | None = None,
 ) -> ReportResult:
-    """Append a report to a project's history and update its current status."""
+    """Append a report to a project's history and update its current status, in a
+    transaction of its own; a repeated `idempotency_key` replays the first answer."""
+    request = None
+    if idempotency_key is not None:
+        # The request as the API names it, whichever way it came (API or form).
+        path = f"{API_PREFIX}/projects/{code}/progress"
+        body = report.model_dump(mode="json")
+        request = IdempotentRequest(idempotency_key, idempotency.fingerprint("POST", path, body))
     for _ in range(_WRITE_ATTEMPTS):
         try:
             async with statements.transaction() as transaction:
-                result = await _report(
+                return await store_report(
                     transaction, code=code, report=report, principal=principal, request=request
                 )
         except IntegrityError:
             # A concurrent request took the same revision number or idempotency key; look
             # again: the key's answer is now stored, or the next revision is free.
             continue
-        if not result.replayed:
-            metrics.reports_stored(1, source="api")
-        return result
     raise Conflict("Too many simultaneous reports on this project; send the report again.")
 
 
-async def _report(
+async def store_report(
     transaction: Transaction,
     *,
     code: str,
     report: ProgressCreate,
     principal: Principal,
-    request: IdempotentRequest | None,
+    request: IdempotentRequest | None = None,
 ) -> ReportResult:
+    """The one report write: lock the project, check the report against its history, append
+    it and move the project's latest figures, inside the caller's transaction.
+
+    Raises NotFound, Forbidden, Conflict (archived) or InvalidInput (the history's rules).
+    """
     # The project is read once, under the lock its reports queue on (PostgreSQL): revision
     # numbers and the current status are computed from a history no one else is changing.
-    row = await transaction.first(_LOCK_BY_CODE, {"code": code.upper()})
-    if row is None:
+    project = await lock_project(transaction, code=code)
+    if project is None:
         raise NotFound(f"No project has the code {code!r}.")
-    project = LockedProject(**row)
     ensure_can_report(principal, project)
     if request is not None:
         stored = await idempotency.find(transaction, token_id=principal.token_id, request=request)
         if stored is not None:
             return ReportResult(ProgressEntryPublic.model_validate(stored), replayed=True)
     history = await transaction.all(_HISTORY, {"project_id": project.id})
-    values, figures = plan_report(project, report=report, principal=principal, history=history)
+    values, figures = _plan_report(project, report=report, principal=principal, history=history)
     entry = await transaction.first(_INSERT_ENTRY, values)
     assert entry is not None
     await transaction.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
@@ -202,12 +214,6 @@ _LOCK_BY_CODE = (
     .where(_PROJECT_TABLE.c.code == sa.bindparam("code"))
     .with_for_update()
 )
-_LOCK_BY_ID = (
-    select(Project)
-    .where(col(Project.id) == sa.bindparam("id"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
 
 
 class Past(NamedTuple):
@@ -228,25 +234,8 @@ _HISTORY = sa.select(*(_ENTRY_TABLE.c[name] for name in Past._fields)).where(
 )
 
 
-def append_report(
-    session: Session, *, project_id: int, report: ProgressCreate, principal: Principal
-) -> sa.Row[Any]:
-    """Lock the project and add a report to the session (not committed); update its figures."""
-    # populate_existing: the session may hold this row from before the lock; read it afresh.
-    project = session.exec(_LOCK_BY_ID, params={"id": project_id}).one()
-    assert project.id is not None
-    history = session.execute(_HISTORY, {"project_id": project.id}).mappings().all()
-    values, figures = plan_report(project, report=report, principal=principal, history=history)
-    entry = session.execute(_INSERT_ENTRY, values).one()
-    session.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
-    # The session's object shows the stored row, without becoming a change to flush.
-    for name, value in figures.items():
-        set_committed_value(project, name, value)
-    return entry
-
-
-def plan_report(
-    project: LockedProject | Project,
+def _plan_report(
+    project: LockedProject,
     *,
     report: ProgressCreate,
     principal: Principal,
@@ -261,7 +250,7 @@ def plan_report(
     _check_consistency(report, period=period, history=past)
     now = utcnow()
     # Core statements, not the unit of work: an append-only row and four figures need no
-    # change tracking, and the ORM's flush was a fifth of a report's time.
+    # change tracking.
     entry: dict[str, Any] = {
         "project_id": project.id,
         "as_of": report.as_of,

@@ -14,7 +14,7 @@ from app.http.responses import model_response
 from app.models import Project
 from app.problems import NotFound, problem_responses
 from app.progress.schemas import FIGURES_DESCRIPTION, Figures
-from app.projects import service
+from app.projects import service, tables
 from app.projects.deps import ProjectByCode, ProjectCode, ReadableProject
 from app.projects.schemas import (
     ProjectCreate,
@@ -42,7 +42,7 @@ def list_projects(
 ) -> Response:
     """Projects matching the filters, a page at a time; CSV or XLSX exports every match."""
     if export := query.format or accepted:
-        return export_response(service.export_table(session, query=query), export)
+        return export_response(tables.export_table(session, query=query), export)
     items, total = service.list_projects(session, query=query)
     return model_response(
         ProjectList(

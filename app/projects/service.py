@@ -1,19 +1,16 @@
 """Reading projects: filtering, sorting, paging and the shape the API returns."""
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.exports.tables import projects_table
-from app.exports.writers import Table
-from app.http.etags import etag, json_body, require_if_match
+from app.config import API_PREFIX
 from app.models import (
     STATUS_NAMES,
     Category,
@@ -25,7 +22,10 @@ from app.models import (
 )
 from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.progress import service as progress_service
+from app.progress.current import current_entry_id, project_state
 from app.progress.schemas import Figures, ProgressEntryPublic
+from app.projects.derived import construction_type_expr, start_bucket_expr
+from app.projects.pages import APPENDIX_ORDER, sorted_page
 from app.projects.schemas import (
     CategoryId,
     ProjectCreate,
@@ -34,14 +34,12 @@ from app.projects.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
-from app.rollups import queries
-from app.rollups.queries import construction_type_expr, project_state, start_bucket_expr
+from app.sql_forms import forms
+from app.versions import etag, json_body, require_if_match
 
-API_PREFIX = "/api/v1"
 PROJECT = "project"  # the kind its ETags name
 _CODE_ATTEMPTS = 5
 
-_APPENDIX_ORDER = (col(Category.position), col(Project.seq))
 _SORT_COLUMNS: dict[str, Any] = {
     "code": col(Project.code),
     "total_investment_wan": col(Project.total_investment_wan),
@@ -116,9 +114,9 @@ def _status_condition(statuses: list[ProjectStatus], figures: Figures, as_of: da
 
 def _order_by(sort: str) -> list[Any]:
     if sort == "appendix":
-        return list(_APPENDIX_ORDER)
+        return list(APPENDIX_ORDER)
     column = _SORT_COLUMNS[sort.removeprefix("-")]
-    return [column.desc() if sort.startswith("-") else column.asc(), *_APPENDIX_ORDER]
+    return [column.desc() if sort.startswith("-") else column.asc(), *APPENDIX_ORDER]
 
 
 def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[ProjectPublic], int]:
@@ -127,59 +125,27 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
     total = session.execute(
         sa.select(sa.func.count()).select_from(Project).where(*conditions)
     ).scalar_one()
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    dialect = session.get_bind().dialect.name
     if (
         query.sort == "appendix"
         and query.whole_portfolio()
         and (query.offset + query.limit) * WALK_SHARE <= total
-        and postgresql
     ):
-        page = _appendix_page(conditions, limit=query.limit, offset=query.offset)
+        page = forms(dialect).appendix_page(conditions, limit=query.limit, offset=query.offset)
     else:
-        page = (
-            sa.select(col(Project.id))
-            .join(Category, col(Category.id) == Project.category_id)
-            .where(*conditions)
-            .order_by(*_order_by(query.sort))
-            .limit(query.limit)
-            .offset(query.offset)
+        page = sorted_page(
+            conditions, _order_by(query.sort), limit=query.limit, offset=query.offset
         )
     ids = list(session.execute(page).scalars())
-    read = _read_page(query.figures, query.as_of, postgresql=postgresql)
+    read = _read_page(query.figures, query.as_of, dialect)
     rows = {row.id: row for row in session.execute(read, {"ids": ids})}
     return [to_public(rows[i]._mapping, figures=query.figures) for i in ids], total
 
 
-# A page of the whole portfolio in appendix order walks each category's index for up to
-# `offset + limit` rows; past a tenth of the portfolio, sorting all of it costs less.
+# A page of the whole portfolio in appendix order may walk each category's index for up to
+# `offset + limit` rows (PostgreSQL's `appendix_page`); past a tenth of the portfolio,
+# sorting all of it costs less.
 WALK_SHARE = 10
-
-
-def _appendix_page(conditions: Sequence[Any], *, limit: int, offset: int) -> sa.Select[Any]:
-    """A page in appendix order, each category's projects walked in its (category, seq) index.
-
-    Sorted as one set, the default list's first page sorted every project (100,000 at
-    national scale) to return 50. A category's first `offset + limit` projects in seq order
-    are the most the page can take from it, so each category reads that many rows of its
-    index, in order. Only for the whole portfolio: under a filter the walk would step over
-    every project that does not match, where the planner finds the matches by index and
-    sorts only them. PostgreSQL only: SQLite has no LATERAL.
-    """
-    walked = (
-        sa.select(col(Project.id), col(Project.seq))
-        .where(col(Project.category_id) == col(Category.id), *conditions)
-        .order_by(col(Project.seq))
-        .limit(offset + limit)
-        .lateral("walked")
-    )
-    return (
-        sa.select(walked.c.id)
-        .select_from(Category)
-        .join(walked, sa.true())
-        .order_by(col(Category.position), walked.c.seq)
-        .limit(limit)
-        .offset(offset)
-    )
 
 
 def start_years(session: Session) -> list[int]:
@@ -233,7 +199,7 @@ def read_statement(figures: Figures, *, as_of: date | None = None) -> sa.Select[
     """Projects as the API shows them, each with its current entry: one row per project."""
     entry = ProgressEntry.__table__.alias("current_entry")  # type: ignore[attr-defined]
     project = Project.__table__  # type: ignore[attr-defined]
-    current_id = queries.current_entry_id(
+    current_id = current_entry_id(
         progress_service.entry_conditions(figures, as_of=as_of),
         month=progress_service.month_of(as_of),
     )
@@ -259,17 +225,13 @@ def _read_one(figures: Figures, key: str) -> sa.Select[Any]:
 
 
 @lru_cache(maxsize=64)
-def _read_page(figures: Figures, as_of: date | None, *, postgresql: bool) -> sa.Select[Any]:
+def _read_page(figures: Figures, as_of: date | None, dialect: str) -> sa.Select[Any]:
     """The projects whose ids the parameter `ids` lists, as `to_public` shapes them.
 
-    Built once per figures and date: constructing the statement cost a page more CPU than
-    running it. On PostgreSQL the ids go as one array; as an IN list of 50 parameters,
-    psycopg neither caches the statement's conversion nor prepares it (its limit is 50).
+    Built once per figures, date and dialect: constructing the statement costs more than
+    running it. The ids go as the dialect's `one_of_ids` takes them.
     """
-    if postgresql:
-        one_of = col(Project.id) == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
-    else:
-        one_of = col(Project.id).in_(sa.bindparam("ids", expanding=True))
+    one_of = forms(dialect).one_of_ids(col(Project.id))
     return read_statement(figures, as_of=as_of).where(one_of)
 
 
@@ -365,15 +327,6 @@ def export_totals(session: Session, *, query: ProjectListQuery) -> tuple[int, in
         ).where(*conditions)
     ).one()
     return int(count), int(planned), int(invested)
-
-
-def export_table(session: Session, *, query: ProjectListQuery) -> Table:
-    """Every matching project (paging ignored) as a streamed table with database totals."""
-    return projects_table(
-        export_rows(session, query=query),
-        export_totals(session, query=query),
-        filename="projects",
-    )
 
 
 def project_etag(session: Session, *, project: Project) -> str:

@@ -9,12 +9,6 @@ from app.auth.deps import Reader
 from app.config import get_settings
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
-from app.exports.tables import (
-    blockers_table,
-    changes_table,
-    compliance_table,
-    reconciliation_table,
-)
 from app.exports.writers import ExportFormat, export_response
 from app.http.caching import CACHE_RESPONSES, ETag
 from app.problems import problem_responses
@@ -27,6 +21,12 @@ from app.reports.schemas import (
     Compliance,
     ComplianceQuery,
     Reconciliation,
+)
+from app.reports.tables import (
+    blockers_table,
+    changes_table,
+    compliance_table,
+    reconciliation_table,
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])

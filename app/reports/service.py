@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from app.models import Category, Park, Project
 from app.problems import InvalidInput, field_error
+from app.progress.current import project_state
 from app.progress.schemas import Figures
 from app.progress.service import FIGURE_PREFIX, current_entries, end_of_day_utc
 from app.projects.schemas import ProjectFilters
@@ -47,11 +48,11 @@ def published_tables(seed_dir: Path) -> dict[str, Any]:
 def reconcile(session: Session, *, seed_dir: Path) -> Reconciliation:
     """Every cell of tables 4 and 5, published and computed, with the difference."""
     published = published_tables(seed_dir)
-    state = queries.project_state(current_entries(Figures.latest))
+    state = project_state(current_entries(Figures.latest))
     dims = queries.dimensions(state, reporting_year=0)
 
     def sums(*names: str) -> dict[tuple[Any, ...], Figure]:
-        rows = queries.rollup(
+        rows = queries.aggregate(
             session,
             state=state,
             group=[dims[n] for n in names],
@@ -230,8 +231,8 @@ def changes(
             "from_date must be before to_date.",
             errors=[field_error("query", "to_date", msg="must be after from_date")],
         )
-    before = queries.project_state(current_entries(filters.figures, as_of=from_date))
-    after = queries.project_state(current_entries(filters.figures, as_of=to_date))
+    before = project_state(current_entries(filters.figures, as_of=from_date))
+    after = project_state(current_entries(filters.figures, as_of=to_date))
     conditions = filter_conditions(session, filters)
     dims = queries.dimensions(after, reporting_year=to_date.year)
 
@@ -282,7 +283,7 @@ def blockers(session: Session, *, filters: ProjectFilters) -> Blockers:
         # Only projects whose row says they have blockers need their history ranked.
         flag = getattr(Project, f"{FIGURE_PREFIX[filters.figures]}open_issues")
         blocked = sa.select(col(Project.id)).where(flag)
-    state = queries.project_state(
+    state = project_state(
         current_entries(filters.figures, as_of=filters.as_of, project_ids=blocked)
     )
     entry = state.entry

@@ -8,12 +8,13 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import Reader
 from app.db import SessionDep
 from app.exports.negotiation import Accepted
-from app.exports.tables import rollup_table
 from app.exports.writers import export_response
+from app.http import metrics
 from app.http.caching import CACHE_RESPONSES, ETag
 from app.problems import problem_responses
 from app.rollups import service
 from app.rollups.schemas import Rollup, RollupQuery
+from app.rollups.tables import rollup_table
 
 router = APIRouter(prefix="/rollups", tags=["rollups"])
 
@@ -49,9 +50,10 @@ async def get_rollup(
     # computing one (or waiting for the request computing it) takes a thread.
     answer = service.cached_answer(cache, etag=etag)
     if answer is None:
-        answer = await run_in_threadpool(
-            service.cached_rollup, session, query=query, etag=etag, cache=cache
-        )
+        with metrics.rollup_timer(query.by):
+            answer = await run_in_threadpool(
+                service.cached_rollup, session, query=query, etag=etag, cache=cache
+            )
     if export := query.format or accepted:
         return await run_in_threadpool(
             export_response, rollup_table(answer.rollup), export, etag=etag

@@ -13,14 +13,17 @@ from urllib.parse import urlencode
 from sqlmodel import Session
 
 from app import clock
-from app.http.metrics import rollup_timer
+from app.config import API_PREFIX
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
+from app.progress.current import ProjectState, present_state
 from app.progress.schemas import Figures
-from app.progress.service import FIGURE_PREFIX, current_entries, entry_conditions, month_of
+from app.progress.service import FIGURE_PREFIX, entry_conditions, month_of
+from app.projects.derived import BEFORE_FIRST_BUCKET
 from app.projects.schemas import ProjectFilters
-from app.projects.service import API_PREFIX, filter_conditions
+from app.projects.service import filter_conditions
 from app.rollups import queries
 from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow
+from app.sql_forms import PORTABLE, Forms, forms
 
 CONSTRUCTION_TYPE_NAMES = {"new": "新建", "continuing": "续建", "planned": "计划"}
 
@@ -35,17 +38,14 @@ def figures_state(
     figures: Figures,
     as_of: date | None,
     *,
-    dialect: str | None = None,
+    sql: Forms = PORTABLE,
     whole_portfolio: bool = False,
-) -> queries.ProjectState:
+) -> ProjectState:
     """Where the figures come from: the project rows for the present, else history."""
     if as_of is None:
-        return queries.present_state(FIGURE_PREFIX[figures])
-    if dialect is None:
-        return queries.project_state(current_entries(figures, as_of=as_of))
-    return queries.current_state(
+        return present_state(FIGURE_PREFIX[figures])
+    return sql.current_state(
         entry_conditions(figures, as_of=as_of),
-        dialect=dialect,
         month=month_of(as_of),
         whole_portfolio=whole_portfolio,
     )
@@ -54,11 +54,9 @@ def figures_state(
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     """Group the filtered portfolio by `query.by`; every sum comes from the database."""
     conditions = filter_conditions(session, query)
+    sql = forms(session.get_bind().dialect.name)
     state = figures_state(
-        query.figures,
-        query.as_of,
-        dialect=session.get_bind().dialect.name,
-        whole_portfolio=query.whole_portfolio(),
+        query.figures, query.as_of, sql=sql, whole_portfolio=query.whole_portfolio()
     )
     reporting_year = query.effective_reporting_year()
     reference = reference_year(query.as_of or clock.today())
@@ -68,14 +66,13 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     groupings: list[Sequence[Dim]] = (
         [query.by, query.by[:1], query.by[1:], []] if crosstab else [query.by, []]
     )
-    with rollup_timer(",".join(query.by)):
-        results = queries.rollups(
-            session,
-            state=state,
-            groupings=[[dims[d] for d in by] for by in groupings],
-            conditions=conditions,
-            reference_year=reference,
-        )
+    results = sql.aggregate_groupings(
+        session,
+        state=state,
+        groupings=[[dims[d] for d in by] for by in groupings],
+        conditions=conditions,
+        reference_year=reference,
+    )
 
     def rows(index: int) -> list[RollupRow]:
         by = groupings[index]
@@ -213,7 +210,7 @@ def _dimension_fields(dim: Dim, key: Any, label: Any) -> dict[str, Any]:
     if dim is Dim.start_year:
         return {"start_year": key}
     if dim is Dim.start_bucket:
-        name = "2019年以前" if key == queries.BEFORE_FIRST_BUCKET else f"{key}年"
+        name = "2019年以前" if key == BEFORE_FIRST_BUCKET else f"{key}年"
         return {"start_bucket": key, "start_bucket_name": name}
     if dim is Dim.status:
         return {"status": key, "status_name": STATUS_NAMES[ProjectStatus(key)]}

@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
 from app.auth.deps import ProgressWriter, Reader
-from app.db import SessionDep
+from app.db import SessionDep, StatementsDep
 from app.exports.writers import XLSX_MEDIA_TYPE
+from app.http import metrics
 from app.problems import problem_responses
 from app.spreadsheets import service
 from app.spreadsheets.schemas import (
@@ -65,17 +66,19 @@ def get_report_template(
         **problem_responses(401, 403, 409, 413, 415, 422),
     },
 )
-def upload_progress(
+async def upload_progress(
     principal: ProgressWriter,
-    session: SessionDep,
+    statements: StatementsDep,
     file: Annotated[UploadFile, File(description=FILE_DESCRIPTION)],
     response: Response,
     dry_run: Annotated[bool, Query(description=DRY_RUN_DESCRIPTION)] = False,
 ) -> UploadSummary:
     """Store every row of an XLSX or CSV file as a progress report, or none if any is wrong."""
-    summary = service.upload_progress(
-        session, stream=file.file, size=file.size, dry_run=dry_run, principal=principal
+    summary = await service.upload_progress(
+        statements, stream=file.file, size=file.size, dry_run=dry_run, principal=principal
     )
     if dry_run:
         response.status_code = 200
+    else:
+        metrics.reports_stored(len(summary.entry_ids), source="spreadsheet")
     return summary

@@ -11,12 +11,12 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from app import clock
-from app.auth.deps import Principal
-from app.auth.policy import ensure_can_download_template, ensure_can_report
+from app.auth.policy import Principal, ensure_can_download_template, ensure_can_report
 from app.config import get_settings
-from app.http import metrics
+from app.db import Statements, Transaction
 from app.models import STATUS_NAMES, Category, Park, ProgressEntry, Project, ProjectStatus
 from app.problems import (
     Conflict,
@@ -28,6 +28,7 @@ from app.problems import (
 )
 from app.progress import service as progress_service
 from app.progress.schemas import ProgressCreate
+from app.progress.service import LockedProject
 from app.reports import service as reports_service
 from app.spreadsheets import workbook
 from app.spreadsheets.schemas import RowAction, UploadRow, UploadSummary
@@ -146,8 +147,15 @@ def _newest_of_periods(
     return newest
 
 
-def upload_progress(
-    session: Session,
+class _Discarded(Exception):
+    """Rolls back an upload's transaction: a dry run, or a file with errors."""
+
+    def __init__(self, outcome: "_Outcome") -> None:
+        self.outcome = outcome
+
+
+async def upload_progress(
+    statements: Statements,
     *,
     stream: BinaryIO,
     size: int | None,
@@ -155,25 +163,22 @@ def upload_progress(
     principal: Principal,
 ) -> UploadSummary:
     """Check every row of a progress spreadsheet; store them all in one transaction, or none."""
-    sheet = workbook.read_sheet(_read_limited(stream, size=size))
+    sheet = await run_in_threadpool(lambda: workbook.read_sheet(_read_limited(stream, size=size)))
     try:
-        outcome = _apply(session, sheet=sheet, principal=principal, dry_run=dry_run)
+        async with statements.transaction() as transaction:
+            outcome = await _apply(transaction, sheet=sheet, principal=principal, dry_run=dry_run)
+            if outcome.errors or dry_run:
+                raise _Discarded(outcome)
+    except _Discarded as discarded:
+        outcome = discarded.outcome
     except IntegrityError as exc:
         # A report sent meanwhile took a revision number this upload counted on.
-        session.rollback()
         raise Conflict(
             "Another report on one of these projects arrived at the same time; "
             "nothing was stored. Upload the file again."
         ) from exc
     if outcome.errors:
-        session.rollback()
         raise _rejection(outcome.errors)
-    entry_ids = [r.entry_id for r in outcome.rows if r.action is RowAction.create and r.entry_id]
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
-        metrics.reports_stored(len(entry_ids), source="spreadsheet")
     return UploadSummary(
         dry_run=dry_run,
         file_format=sheet.file_format,
@@ -182,7 +187,7 @@ def upload_progress(
         rows_skipped=outcome.rows_skipped,
         rows_stored=sum(r.action is RowAction.create for r in outcome.rows),
         rows_unchanged=sum(r.action is RowAction.unchanged for r in outcome.rows),
-        entry_ids=entry_ids,
+        entry_ids=[r.entry_id for r in outcome.rows if r.action is RowAction.create and r.entry_id],
         rows=outcome.rows,
     )
 
@@ -206,21 +211,27 @@ class _Outcome:
     rows_skipped: int
 
 
-def _apply(session: Session, *, sheet: Sheet, principal: Principal, dry_run: bool) -> _Outcome:
-    """Validate and append every row in the session's transaction; collect every problem."""
+async def _apply(
+    transaction: Transaction, *, sheet: Sheet, principal: Principal, dry_run: bool
+) -> _Outcome:
+    """Validate and store every row in the upload's transaction; collect every problem."""
     errors: list[dict[str, Any]] = []
     reporting = [r for r in sheet.rows if any(r.values.get(f) is not None for f in _FIGURES)]
     reports = {row.number: _validate(row, errors) for row in reporting}
-    projects = _lock_projects(session, codes={r.values["code"] for r in reporting})
-    periods = {r.as_of.strftime("%Y-%m") for r in reports.values() if r is not None}
-    ids = [p.id for p in projects.values() if p.id is not None]
-    newest = _newest_of_periods(session, project_ids=ids, periods=periods)
+    # Locked in code order before any row is stored: two uploads taking the same projects in
+    # file order could deadlock on PostgreSQL.
+    codes = sorted({code for r in reporting if (code := r.values.get("code"))})
+    projects = {
+        code: project
+        for code in codes
+        if (project := await progress_service.lock_project(transaction, code=code)) is not None
+    }
     first_row: dict[tuple[int, str], int] = {}
     rows: list[UploadRow] = []
     for row in reporting:
         project = _project_of(row, projects=projects, principal=principal, errors=errors)
         report = reports[row.number]
-        if project is None or project.id is None or report is None:
+        if project is None or report is None:
             continue
         period = report.as_of.strftime("%Y-%m")
         if (project.id, period) in first_row:
@@ -235,13 +246,15 @@ def _apply(session: Session, *, sheet: Sheet, principal: Principal, dry_run: boo
             )
             continue
         first_row[project.id, period] = row.number
-        existing = newest.get((project.id, period))
+        existing = await transaction.first(
+            _NEWEST_OF_PERIOD, {"project_id": project.id, "period": period}
+        )
         if existing is not None and _same(existing, report):
             rows.append(_result(row, project, report, RowAction.unchanged, existing))
             continue
         try:
-            entry = progress_service.append_report(
-                session, project_id=project.id, report=report, principal=principal
+            stored = await progress_service.store_report(
+                transaction, code=project.code, report=report, principal=principal
             )
         except InvalidInput as exc:
             for e in exc.errors or [{"loc": ["body", "code"], "msg": exc.detail}]:
@@ -252,8 +265,10 @@ def _apply(session: Session, *, sheet: Sheet, principal: Principal, dry_run: boo
         except Conflict as exc:
             errors.append(_error(row.number, "code", exc.detail, "conflict"))
             continue
-        stored = _result(row, project, report, RowAction.create, entry)
-        rows.append(stored.model_copy(update={"entry_id": None}) if dry_run else stored)
+        entry = stored.entry.model_dump()
+        if dry_run:
+            entry["id"] = None
+        rows.append(_result(row, project, report, RowAction.create, entry))
     return _Outcome(rows, errors, len(reporting), len(sheet.rows) - len(reporting))
 
 
@@ -276,28 +291,13 @@ def _message(field: str, error: ErrorDetails) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
-def _lock_projects(session: Session, *, codes: set[str | None]) -> dict[str, Project]:
-    named = sorted(code for code in codes if code)
-    if not named:
-        return {}
-    # Locked together, in id order: append_report locks each project again, and two uploads
-    # taking the same projects in file order could deadlock on PostgreSQL.
-    projects = session.exec(
-        select(Project)
-        .where(col(Project.code).in_(named))
-        .order_by(col(Project.id))
-        .with_for_update()
-    ).all()
-    return {p.code: p for p in projects}
-
-
 def _project_of(
     row: SheetRow,
     *,
-    projects: dict[str, Project],
+    projects: Mapping[str, LockedProject],
     principal: Principal,
     errors: list[dict[str, Any]],
-) -> Project | None:
+) -> LockedProject | None:
     code = row.values.get("code")
     if code is None:
         errors.append(_error(row.number, "code", "required, but the cell is empty", "missing"))
@@ -314,40 +314,41 @@ def _project_of(
     return project
 
 
-def _same(entry: ProgressEntry, report: ProgressCreate) -> bool:
-    return (
-        entry.as_of,
-        entry.status,
-        entry.percent_complete,
-        entry.invested_to_date_wan,
-        entry.note,
-        entry.issues,
-    ) == (
-        report.as_of,
-        report.status.value,
-        report.percent_complete,
-        report.invested_to_date_wan,
-        report.note,
-        report.issues,
+# The newest revision of a project's period: what a row is compared with.
+_ENTRY_TABLE = ProgressEntry.__table__  # type: ignore[attr-defined]
+_COMPARED = ("as_of", "status", "percent_complete", "invested_to_date_wan", "note", "issues")
+_NEWEST_OF_PERIOD = (
+    sa.select(*(_ENTRY_TABLE.c[name] for name in ("id", "revision", "period", *_COMPARED)))
+    .where(
+        _ENTRY_TABLE.c.project_id == sa.bindparam("project_id"),
+        _ENTRY_TABLE.c.period == sa.bindparam("period"),
     )
+    .order_by(_ENTRY_TABLE.c.revision.desc())
+    .limit(1)
+)
+
+
+def _same(entry: Mapping[str, Any], report: ProgressCreate) -> bool:
+    stated = report.model_dump(include=set(_COMPARED))
+    return all(entry[name] == stated[name] for name in _COMPARED)
 
 
 def _result(
     row: SheetRow,
-    project: Project,
+    project: LockedProject,
     report: ProgressCreate,
     action: RowAction,
-    entry: ProgressEntry | sa.Row[Any],
+    entry: Mapping[str, Any],
 ) -> UploadRow:
     return UploadRow(
         row=row.number,
         project_code=project.code,
         project_name=project.name,
         action=action,
-        entry_id=entry.id,
-        revision=entry.revision,
+        entry_id=entry["id"],
+        revision=entry["revision"],
         as_of=report.as_of,
-        period=entry.period,
+        period=entry["period"],
         status=report.status,
         percent_complete=report.percent_complete,
         invested_to_date_wan=report.invested_to_date_wan,

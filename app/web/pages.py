@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse
 
-from app.auth.deps import Principal
+from app.auth.policy import Principal
 from app.problems import AppError
 from app.web import i18n
 from app.web.session import (

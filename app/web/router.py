@@ -8,27 +8,27 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import Principal, require_scopes
-from app.auth.policy import ensure_can_report
+from app.auth.deps import require_scopes
+from app.auth.policy import Principal, ensure_can_report
 from app.auth.scopes import Scope
-from app.auth.tokens import authenticate
+from app.auth.tokens import verify
 from app.config import get_settings
 from app.db import SessionDep, StatementsDep
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat, export_response
+from app.http import metrics
 from app.http.rate_limits import RateLimiter
 from app.models import Project, ReviewState
 from app.problems import AppError, Conflict, InvalidInput, NotFound
 from app.progress import idempotency
 from app.progress import service as progress
-from app.progress.idempotency import IdempotentRequest
 from app.progress.schemas import ApproveRequest, ReturnRequest
 from app.projects import service as projects
+from app.projects import tables as project_tables
 from app.projects.schemas import MAX_PAGE, ProjectListQuery
-from app.projects.service import API_PREFIX
 from app.reports import service as reports
 from app.rollups.schemas import Dim
 from app.spreadsheets import service as spreadsheets
-from app.spreadsheets.schemas import PERIOD_PATTERN
+from app.spreadsheets.schemas import PERIOD_PATTERN, UploadSummary
 from app.web import i18n, views
 from app.web.pages import PageRoute, language, redirect, render, safe_next
 from app.web.session import (
@@ -74,14 +74,14 @@ def login_page(request: Request, user: MaybeUser, next: str = "/web/") -> Respon
 
 
 @router.post("/login", response_model=None, dependencies=[CsrfChecked])
-def login(
+async def login(
     request: Request,
-    session: SessionDep,
+    statements: StatementsDep,
     token: Annotated[str, Form(max_length=200)] = "",
     next: Next = "/web/",
 ) -> Response:
     """Check the pasted token and keep it in the cookie."""
-    found = authenticate(session, token.strip()) if token.strip() else None
+    found, _ = await verify(statements, token.strip()) if token.strip() else (None, None)
     if found is None:
         return render(
             request,
@@ -175,7 +175,7 @@ def export_projects(
 ) -> Response:
     """Every project the list shows under its filters and order, as CSV or XLSX."""
     query = views.list_query(request.query_params)
-    return export_response(projects.export_table(session, query=query), export_format)
+    return export_response(project_tables.export_table(session, query=query), export_format)
 
 
 @router.get("/projects/{code}", response_model=None)
@@ -313,7 +313,6 @@ async def submit_report(
     request_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Store the report through the API's rules, or show their messages by the fields."""
-    project = await run_in_threadpool(projects.get_project, session, code=code)
     require_scopes(user, [Scope.progress_write])
     form = views.ReportForm(
         values={
@@ -326,29 +325,26 @@ async def submit_report(
         }
     )
     report = views.parse_report(form, language(request))
+    # Stored before the session reads anything: on SQLite a session's first statement holds
+    # the database's write lock until the request ends (`app.db`).
     if report is not None:
-        # The form's own key: a second click or a reload of the answer stores nothing twice.
-        key = idempotency.parse_key(request_key) if request_key else None
-        path = f"{API_PREFIX}/projects/{project.code}/progress"
-        fingerprinted = (
-            IdempotentRequest(
-                key, idempotency.fingerprint("POST", path, report.model_dump(mode="json"))
-            )
-            if key
-            else None
-        )
         try:
             result = await progress.create_progress(
                 statements,
-                code=project.code,
+                code=code,
                 report=report,
                 principal=user,
-                request=fingerprinted,
+                # The form's own key: a second click or a reload of the answer stores nothing
+                # twice.
+                idempotency_key=idempotency.parse_key(request_key) if request_key else None,
             )
         except InvalidInput as exc:
             views.add_rule_errors(form, exc, language(request))
         else:
-            return redirect(f"/web/projects/{project.code}?saved={result.entry.id}")
+            if not result.replayed:
+                metrics.reports_stored(1, source="api")
+            return redirect(f"/web/projects/{result.entry.project_code}?saved={result.entry.id}")
+    project = await run_in_threadpool(projects.get_project, session, code=code)
     public = await run_in_threadpool(projects.project_public, session, project=project)
     return render(
         request,
@@ -421,29 +417,39 @@ def spreadsheet_template(
 
 
 @router.post("/spreadsheet", response_model=None, dependencies=[CsrfChecked, Writes, Exports])
-def upload_spreadsheet(
+async def upload_spreadsheet(
     request: Request,
     session: SessionDep,
+    statements: StatementsDep,
     user: WebUser,
     file: Annotated[UploadFile, File()],
     dry_run: Annotated[bool, Form()] = False,
 ) -> Response:
     """Store a filled spreadsheet (all rows or none), or show each row's errors."""
     require_scopes(user, [Scope.progress_write])
+    # Stored before the session reads anything: on SQLite a session's first statement holds
+    # the database's write lock until the request ends (`app.db`).
+    summary: UploadSummary | AppError
+    try:
+        summary = await spreadsheets.upload_progress(
+            statements, stream=file.file, size=file.size, dry_run=dry_run, principal=user
+        )
+    except AppError as exc:
+        summary = exc
     context: dict[str, object] = {
-        "choices": views.choices(session),
+        "choices": await run_in_threadpool(views.choices, session),
         "period": views.period_due().period,
         "park_id": views.officer_park(user),
         "filename": file.filename,
     }
-    try:
-        summary = spreadsheets.upload_progress(
-            session, stream=file.file, size=file.size, dry_run=dry_run, principal=user
+    if isinstance(summary, AppError):
+        errors = views.row_errors(summary, language(request))
+        context |= {"failure": summary.detail, "errors": errors}
+        return render(
+            request, "spreadsheet.html", context, user=user, status_code=summary.status_code
         )
-    except AppError as exc:
-        session.rollback()
-        context |= {"failure": exc.detail, "errors": views.row_errors(exc, language(request))}
-        return render(request, "spreadsheet.html", context, user=user, status_code=exc.status_code)
+    if not dry_run:
+        metrics.reports_stored(len(summary.entry_ids), source="spreadsheet")
     context["summary"] = summary
     return render(request, "spreadsheet.html", context, user=user)
 

@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request, Response
 
-from app.auth.deps import Principal, note_principal, principal_of
+from app.auth.deps import note_principal, principal_of
+from app.auth.policy import Principal
 from app.auth.tokens import verify
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import StatementsDep
 
 TOKEN_COOKIE = "portfolio_token"
 # A random id for this browser's session, new at sign-in and at sign-out; the forms' CSRF
@@ -92,12 +93,12 @@ def sign_out(request: Request, response: Response) -> None:
     _new_session(request, response)
 
 
-def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+async def optional_principal(request: Request, statements: StatementsDep) -> Principal | None:
     """The signed-in principal, or None when the cookie is missing, unknown or revoked."""
     secret = read_cookie(request, TOKEN_COOKIE)
     if not secret:
         return None
-    token = verify(session, secret)
+    token, _ = await verify(statements, secret)
     if token is None:
         return None
     principal = principal_of(token)

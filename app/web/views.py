@@ -9,11 +9,11 @@ from sqlmodel import Session
 from starlette.datastructures import QueryParams
 
 from app import clock
-from app.auth.deps import Principal
-from app.auth.policy import ensure_can_report
+from app.auth.policy import Principal, ensure_can_report
 from app.categories.schemas import CategoryPublic
 from app.categories.service import list_categories
-from app.config import get_settings
+from app.config import API_PREFIX, get_settings
+from app.http import metrics
 from app.models import Project, ProjectStatus, ReviewState, Role
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
@@ -21,7 +21,7 @@ from app.problems import AppError, Forbidden, InvalidInput, field_error
 from app.progress import service as progress
 from app.progress.schemas import ProgressCreate
 from app.projects.schemas import ProjectFilters, ProjectListQuery, ProjectPublic
-from app.projects.service import API_PREFIX, start_years
+from app.projects.service import start_years
 from app.reports import service as reports
 from app.reports.schemas import ComplianceRow
 from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow
@@ -129,9 +129,10 @@ class Overview:
 def overview(session: Session, *, filters: ProjectFilters) -> Overview:
     """Rollups by park, category, start year and status under the same filters."""
     base = filters.model_dump(exclude={"format"})
-    rollups = {
-        dim: build_rollup(session, query=RollupQuery(**base, by=[dim])) for dim in OVERVIEW_DIMS
-    }
+    rollups = {}
+    for dim in OVERVIEW_DIMS:
+        with metrics.rollup_timer([dim]):
+            rollups[dim] = build_rollup(session, query=RollupQuery(**base, by=[dim]))
     due = period_due(filters.as_of)
     compliance = reports.compliance(
         session,

@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import Park, ProgressEntry, Project
+from tests.factories import NEW_PARK, NEW_PROJECT, REPORT
 
 OWN = "INF-005"  # park gaoxin, the officer's own
 OTHER = "INF-015"  # park lvshun
-REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,6 @@ def _archived_project(client, admin):
 def _empty_park(client, admin):
     return client.post("/api/v1/parks", json=NEW_PARK, headers=admin).headers["etag"]
 
-
-NEW_PARK = {"id": "zhuanghe", "name": "大连庄河经济开发区", "tier": "key"}
-NEW_PROJECT = {
-    "category": "innovation",
-    "name": "新项目",
-    "park_id": "gaoxin",
-    "start_year": 2026,
-    "end_year": 2027,
-    "total_investment_wan": 100,
-}
 
 WRITES |= {
     "create project": Write(

@@ -3,14 +3,13 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from app.clock import REPORTING_TZ
-from app.db import get_session
 from app.main import create_app
 from app.models import ProgressEntry, Project
 from app.projects.service import get_project
+from tests.conftest import SessionClient
 
 GAOXIN = "INF-005"  # 大连先进光源二期项目, park gaoxin
 LVSHUN = "INF-015"  # park lvshun
@@ -300,9 +299,7 @@ def test_bad_key_is_422(client, officer, session, key):
 def test_keys_survive_a_restart(client, officer, session):
     headers = {**officer, "Idempotency-Key": "before-restart"}
     first = _post(client, headers).json()
-    restarted = create_app()
-    restarted.dependency_overrides[get_session] = lambda: session
-    with TestClient(restarted) as fresh:
+    with SessionClient(create_app(), session) as fresh:
         retry = _post(fresh, headers)
     assert retry.json() == first
 

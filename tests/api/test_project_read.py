@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from app.auth.tokens import create_token, hash_secret, revoke_token, verify_and_read
-from app.db import SessionStatements
+from app.auth.tokens import create_token, hash_secret, revoke_token, verify
+from app.db import EngineStatements
 from app.models import ApiToken, Role, utcnow
 from app.progress.schemas import Figures
 from app.projects import service
@@ -110,22 +110,24 @@ def test_one_statement_checks_the_token_and_reads_the_project(
     assert "progress_entry" in selects[0]
 
 
-def test_verify_and_read_returns_the_row_only_with_a_live_token(session):
-    statements = SessionStatements(session)
+def test_verify_returns_the_row_only_with_a_live_token(session):
+    statements = EngineStatements(session.get_bind())
     read = service.read_by_code(Figures.latest)
     live, secret = create_token(session, name="live", role=Role.planner)
+    live_id = live.id
     revoked, revoked_secret = create_token(session, name="revoked", role=Role.planner)
     assert revoked.id is not None
     revoke_token(session, token_id=revoked.id)
+    session.commit()
 
     def check(secret: str, code: str | None = None):  # type: ignore[no-untyped-def]
         if code is None:
-            return asyncio.run(verify_and_read(statements, secret))
-        return asyncio.run(verify_and_read(statements, secret, read, {"code": code}))
+            return asyncio.run(verify(statements, secret))
+        return asyncio.run(verify(statements, secret, read, {"code": code}))
 
     token, row = check(secret, "INF-005")
     assert token is not None
-    assert token.id == live.id
+    assert token.id == live_id
     assert row is not None
     assert row["code"] == "INF-005"
     assert row["category_name"]

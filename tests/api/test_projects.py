@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import Project, utcnow
-from app.projects import service
+from app.projects import pages_postgresql
 from app.projects.schemas import PROJECT_EXAMPLE, ProjectListQuery
 from app.projects.service import filter_conditions
 from app.seeding.load import baseline_status
@@ -48,7 +48,7 @@ def test_appendix_pages_walked_by_category_follow_the_appendix(session, engine_n
     archived.archived_at = utcnow()
     session.add(archived)
     session.flush()
-    page = service._appendix_page(
+    page = pages_postgresql.appendix_page(
         filter_conditions(session, ProjectListQuery()), limit=limit, offset=offset
     )
     code_of = dict(session.exec(select(Project.id, Project.code)).all())

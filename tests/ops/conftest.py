@@ -148,9 +148,6 @@ def serve(database_url: str, workdir: Path, **settings: str) -> Iterator[Server]
         "ENVIRONMENT": "test",
         "LOG_FORMAT": "json",
         "WORKERS": "1",
-        # A served process runs as in production, its token checks and project reads on the
-        # asyncio pool; tests/conftest.py turns that off for in-process tests only.
-        "DB_ASYNC_POOL": "true",
         **settings,
     }
     log = workdir / f"serve-{port}.log"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from app.config import get_settings
-from app.db import get_probe_engine, get_probe_session, get_session
+from app.db import get_probe_session, get_session, get_statements
 from app.main import create_app
 from app.models import Role
 from tests.ops.conftest import issue_token, serve
@@ -242,6 +242,7 @@ def test_database_failures_are_503_not_500(failure):
 
     app.dependency_overrides[get_session] = unavailable
     app.dependency_overrides[get_probe_session] = unavailable
+    app.dependency_overrides[get_statements] = unavailable
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/readyz")
         assert response.status_code == 503
@@ -275,7 +276,6 @@ def test_unanswering_database_is_503_after_the_connect_timeout(silent_server, mo
     monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://u@127.0.0.1:{silent_server}/db")
     monkeypatch.setenv("DB_CONNECT_TIMEOUT", "2")
     get_settings.cache_clear()
-    get_probe_engine.cache_clear()
     try:
         with TestClient(create_app(), raise_server_exceptions=False) as client:
             started = time.monotonic()
@@ -284,6 +284,4 @@ def test_unanswering_database_is_503_after_the_connect_timeout(silent_server, mo
         assert response.status_code == 503
         assert 1.5 < elapsed < 4, elapsed
     finally:
-        get_probe_engine().dispose()
         get_settings.cache_clear()
-        get_probe_engine.cache_clear()

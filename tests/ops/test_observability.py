@@ -4,23 +4,21 @@ import json
 import logging
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app.config import get_settings
-from app.db import get_probe_session, get_session
+from app.db import get_probe_session
 from app.logs import configure_logging, request_id_from
 from app.main import create_app
+from tests.conftest import SessionClient
 
 
 @pytest.fixture
-def json_client(capsys, session, monkeypatch):
+def json_client(capsys, serve_database, session, monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "json")
     monkeypatch.delenv("METRICS_TOKEN", raising=False)
     get_settings.cache_clear()
     app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
-    app.dependency_overrides[get_probe_session] = lambda: session
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with SessionClient(app, session, raise_server_exceptions=False) as client:
         yield client
     get_settings.cache_clear()
 

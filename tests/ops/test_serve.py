@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import get_settings
-from app.db import get_engine, get_probe_engine
 from app.main import create_app
 from app.models import Role
 from tests.ops.conftest import issue_token, seeded, serve
@@ -92,20 +91,16 @@ def test_stopping_the_app_closes_the_pools(sqlite_url, monkeypatch):
     _, secret = issue_token(sqlite_url, Role.planner)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     get_settings.cache_clear()
-    get_engine.cache_clear()
-    get_probe_engine.cache_clear()
     try:
         with TestClient(create_app()) as client:
             assert client.get("/readyz").status_code == 200
             parks = client.get("/api/v1/parks", headers={"Authorization": f"Bearer {secret}"})
             assert parks.status_code == 200
-            assert get_engine().pool.checkedin() == 1
-            assert get_probe_engine().pool.checkedin() == 1
-        assert get_engine().pool.checkedin() == 0
-        assert get_probe_engine().pool.checkedin() == 0
+            database = client.app.state.database  # type: ignore[attr-defined]
+            # The token check's connection and the route's session's, back in the pool.
+            assert database.engine.pool.checkedin() >= 1
+            assert database.probe_engine.pool.checkedin() == 1
+        assert database.engine.pool.checkedin() == 0
+        assert database.probe_engine.pool.checkedin() == 0
     finally:
-        get_engine().dispose()
-        get_probe_engine().dispose()
         get_settings.cache_clear()
-        get_engine.cache_clear()
-        get_probe_engine.cache_clear()

@@ -15,12 +15,12 @@ from app import migrate
 from app.auth.tokens import revoke_token
 from app.cli import cli
 from app.config import get_settings
-from app.db import build_engine, get_engine, get_session
+from app.db import build_engine, get_engine
 from app.main import create_app
 from app.models import Role
 from app.seeding.load import load_seed
 from app.transfer import TransferError, export_database, import_database, open_file, tables
-from tests.conftest import SEED_DIR
+from tests.conftest import SEED_DIR, serving
 from tests.ops.conftest import issue_token, seeded
 
 SECRETS: list[str] = []
@@ -30,14 +30,10 @@ ISSUES = "部分进口设备到货延迟；“引号”与 emoji 🏗️ 也要�
 
 @contextmanager
 def _api(engine: sa.Engine) -> Iterator[TestClient]:
-    app = create_app()
-
-    def session_per_request() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_per_request
-    with TestClient(app) as client:
+    with (
+        serving(engine.url.render_as_string(hide_password=False)),
+        TestClient(create_app()) as client,
+    ):
         yield client
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from app.clock import REPORTING_TZ
 from app.models import ProgressEntry
+from app.progress.current import months_before
 from app.projects.service import get_project
-from app.rollups.queries import months_before
 from app.seeding.load import baseline_status
 from tests.conftest import SEED_DIR
 

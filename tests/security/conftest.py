@@ -7,9 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.db import get_session
 from app.http.rate_limits import RateLimiter
 from app.main import create_app
+from tests.conftest import SessionClient
 
 try:  # FastAPI keeps included routers lazily from 0.16x on; older versions list flat routes.
     from fastapi.routing import iter_route_contexts
@@ -36,16 +36,15 @@ def is_page(operation: tuple[str, str]) -> bool:
 
 
 @pytest.fixture
-def make_client(session: Session) -> Iterator[Callable[..., TestClient]]:
-    """Clients of fresh apps on the test's transaction, optionally with their own limiter."""
+def make_client(serve_database: str, session: Session) -> Iterator[Callable[..., TestClient]]:
+    """Clients of fresh apps on the test's database, optionally with their own limiter."""
     clients: list[TestClient] = []
 
     def make(limiter: RateLimiter | None = None) -> TestClient:
         app = create_app()
-        app.dependency_overrides[get_session] = lambda: session
         if limiter is not None:
             app.state.rate_limiter = limiter
-        client = TestClient(app, raise_server_exceptions=False)
+        client = SessionClient(app, session, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
         return client

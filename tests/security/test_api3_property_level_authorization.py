@@ -6,16 +6,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import ApiToken, Park, ProgressEntry, Project
-
-REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
-NEW_PROJECT = {
-    "category": "innovation",
-    "name": "新项目",
-    "park_id": "gaoxin",
-    "start_year": 2026,
-    "end_year": 2027,
-    "total_investment_wan": 100,
-}
+from tests.factories import NEW_PROJECT, REPORT
 
 
 def _snapshot(session):

@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from app.config import get_settings
-from app.db import get_session
 from app.http.security_headers import API_POLICY, DOCS_POLICY
 from app.main import create_app
+from tests.conftest import SessionClient
 
 ORIGIN = "https://dashboard.example.gov.cn"
 
@@ -91,15 +91,14 @@ def test_cors_is_off_by_default(client, auth):
 
 
 @pytest.fixture
-def cors_client(monkeypatch, session):
+def cors_client(monkeypatch, serve_database, session):
     monkeypatch.setenv("CORS_ORIGINS", f"{ORIGIN},https://other.example")
     get_settings.cache_clear()
     try:
         app = create_app()
     finally:
         get_settings.cache_clear()
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with SessionClient(app, session, raise_server_exceptions=False) as client:
         yield client
 
 

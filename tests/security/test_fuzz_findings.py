@@ -8,16 +8,7 @@ from sqlmodel import func, select
 from app.main import create_app
 from app.models import ProgressEntry, Project
 from app.progress.idempotency import parse_key
-
-REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
-NEW_PROJECT = {
-    "category": "innovation",
-    "name": "新项目",
-    "park_id": "gaoxin",
-    "start_year": 2026,
-    "end_year": 2027,
-    "total_investment_wan": 100,
-}
+from tests.factories import NEW_PROJECT, REPORT
 
 
 def _counts(session):

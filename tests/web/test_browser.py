@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,11 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from app import migrate
 from app.auth.tokens import create_token
-from app.db import build_engine, get_session
+from app.db import build_engine
 from app.main import create_app
 from app.models import ProgressEntry, Role
-from app.seeding.load import load_seed
-from tests.conftest import SEED_DIR
+from tests.conftest import serving
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -71,31 +70,23 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(make_database: Callable[[], str]) -> Iterator[Live]:
-    url = make_database()
-    migrate.upgrade(url)
-    engine = build_engine(url)
-    with Session(engine) as session:
-        load_seed(session, seed_dir=SEED_DIR)
-
-    def session_per_request() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app = create_app()
-    app.dependency_overrides[get_session] = session_per_request
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", engine)
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+def live(seeded_copy: Callable[[], AbstractContextManager[str]]) -> Iterator[Live]:
+    with seeded_copy() as url, serving(url):
+        engine = build_engine(url)
+        app = create_app()
+        port = _free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        yield Live(f"http://127.0.0.1:{port}", engine)
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")

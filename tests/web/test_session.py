@@ -5,6 +5,8 @@ from http.cookies import SimpleCookie
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from tests.conftest import SessionClient
 from tests.web.conftest import csrf_of
 
 
@@ -28,8 +30,8 @@ def switch_language(browser: TestClient, csrf: str) -> int:
 
 
 @pytest.fixture
-def other_browser(client: TestClient):
-    with TestClient(client.app, raise_server_exceptions=False) as browser:
+def other_browser(client: TestClient, session):
+    with SessionClient(create_app(), session, raise_server_exceptions=False) as browser:
         yield browser
 
 
@@ -84,8 +86,8 @@ def _set_cookies(response) -> dict[str, str]:
     return {name: morsel.OutputString().lower() for name, morsel in cookies.items()}
 
 
-def test_over_https_the_cookies_are_host_prefixed_and_secure(client, token_for):
-    with TestClient(client.app, base_url="https://testserver") as browser:
+def test_over_https_the_cookies_are_host_prefixed_and_secure(client, session, token_for):
+    with SessionClient(create_app(), session, base_url="https://testserver") as browser:
         login = browser.get("/web/login")
         assert set(_set_cookies(login)) == {"__Host-portfolio_session"}
         response = browser.post(

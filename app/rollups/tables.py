@@ -1,0 +1,63 @@
+"""A rollup as an exported table: Chinese headers with units, the grand total last."""
+
+from typing import Any
+
+from app.exports.writers import Column, Table
+from app.models import ProjectStatus
+from app.rollups.schemas import Dim, Measures, Rollup, RollupRow
+
+_DIMENSION_COLUMNS: dict[Dim, list[tuple[str, Column]]] = {
+    Dim.park: [("park_id", Column("园区编号", 14)), ("park_name", Column("园区", 26))],
+    Dim.category: [("category_name", Column("项目类别", 14))],
+    Dim.start_year: [("start_year", Column("开工年份", 10))],
+    Dim.start_bucket: [("start_bucket_name", Column("开工年份分组", 14))],
+    Dim.status: [("status_name", Column("项目状态", 10))],
+    Dim.tier: [("tier_name", Column("园区类别", 10))],
+    Dim.construction_type: [("construction_type_name", Column("建设性质", 10))],
+}
+_MEASURE_COLUMNS = [
+    Column("项目个数", 10),
+    Column("总投资（万元）", 16),
+    Column("累计完成投资（万元）", 18),
+    Column("投资完成率（%）", 14),
+    Column("前期", 8),
+    Column("在建", 8),
+    Column("竣工", 8),
+    Column("停建", 8),
+    Column("取消", 8),
+    Column("存在问题项目数", 14),
+    Column("序时进度差（百分点）", 18),
+]
+
+
+def _measures(m: Measures) -> list[Any]:
+    rate = None if m.completion_rate is None else round(100 * m.completion_rate, 2)
+    return [
+        m.project_count,
+        m.total_investment_wan,
+        m.invested_to_date_wan,
+        rate,
+        *(m.status_counts.get(s, 0) for s in ProjectStatus),
+        m.open_blockers,
+        m.schedule_gap_pct,
+    ]
+
+
+def rollup_table(rollup: Rollup) -> Table:
+    """A rollup's rows (a cross-tab as long rows), with the grand total last."""
+    keys = [(key, column) for dim in rollup.by for key, column in _DIMENSION_COLUMNS[dim]]
+
+    def row(r: RollupRow) -> list[Any]:
+        return [getattr(r, key) for key, _ in keys] + _measures(r)
+
+    return Table(
+        title="汇总",
+        columns=[column for _, column in keys] + _MEASURE_COLUMNS,
+        rows=[row(r) for r in rollup.rows],
+        totals=["合计", *([None] * (len(keys) - 1)), *_measures(rollup.totals)],
+        filename="rollup-" + "-".join(rollup.by),
+        notes=[
+            f"口径：{'仅已审核报告' if rollup.figures == 'official' else '全部报告（最新）'}",
+            f"截至：{rollup.as_of or '当前'}",
+        ],
+    )
