@@ -37,8 +37,8 @@ from app.parks.service import list_parks
 from app.problems import AppError
 from app.seeding.load import load_seed
 from app.seeding.synth import SynthError, synthesize
-from app.transfer import Progress as TransferProgress
-from app.transfer import TransferError, export_database, import_database, open_file
+from app.seeding.transfer import Progress as TransferProgress
+from app.seeding.transfer import TransferError, export_database, import_database, open_file
 
 cli = typer.Typer(help="Dalian key-project portfolio service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)

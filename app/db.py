@@ -90,9 +90,9 @@ def _pg_connect_args(connect_timeout: int) -> dict[str, Any]:
     }
 
 
-# A connection back in the pool for less than this is handed out again without a ping: under
-# load every checkout would otherwise cost a round trip (a tenth of a cached rollup's time).
-# One that broke meanwhile fails its request with 503 and invalidates the pool.
+# A connection back in the pool for less than this is handed out again without a ping, which
+# is a round trip on every checkout (docs/performance.md, "The pool's ping"). One that broke
+# meanwhile fails its request with 503 and invalidates the pool.
 PING_AFTER_IDLE_SECONDS = 2.0
 
 
@@ -258,8 +258,8 @@ class PooledStatements:
     Each statement is compiled once by SQLAlchemy's psycopg dialect, so the SQL is exactly
     what the session would send, and runs on psycopg's own asyncio connection, whose rows
     need none of SQLAlchemy's result processing for the types these statements return
-    (text, integers, booleans, dates, timestamps and JSON). A worker thread per statement
-    cost more than the statement; `docs/performance.md` has the figures.
+    (text, integers, booleans, dates, timestamps and JSON). No worker thread is taken;
+    `docs/performance.md` has the figures.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -288,8 +288,8 @@ class PooledStatements:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator["_OnConnection"]:
-        # The pool's own connection, without SQLAlchemy's Connection around it: checking one
-        # out that way cost as much as the statement.
+        # The pool's own connection, without SQLAlchemy's Connection around it
+        # (docs/performance.md, "Hot statements without worker threads").
         pooled = await self.engine.raw_connection()
         driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
         try:

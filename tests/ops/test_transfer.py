@@ -19,7 +19,7 @@ from app.db import build_engine, get_engine
 from app.main import create_app
 from app.models import Role
 from app.seeding.load import load_seed
-from app.transfer import TransferError, export_database, import_database, open_file, tables
+from app.seeding.transfer import TransferError, export_database, import_database, open_file, tables
 from tests.conftest import SEED_DIR, serving
 from tests.ops.conftest import issue_token, seeded
 
