@@ -1,4 +1,4 @@
-"""What the property-based tests (tests/test_fuzz.py) found, kept as plain regression tests."""
+"""What the property-based tests (tests/security/test_fuzz.py) found, as plain regression tests."""
 
 import re
 

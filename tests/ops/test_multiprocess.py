@@ -18,7 +18,7 @@ from app.db import build_engine
 from app.models import ProgressEntry, Project, Role
 from app.seeding.load import load_seed
 from tests.conftest import PG_URL, SEED_DIR
-from tests.test_concurrency import _free_port
+from tests.progress.test_concurrency import _free_port
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several processes share PostgreSQL only")
 
