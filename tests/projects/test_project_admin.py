@@ -15,6 +15,7 @@ from app.problems import PreconditionFailed
 from app.projects import service
 from app.projects.schemas import ProjectCreate, ProjectUpdate
 from app.seeding.load import load_seed
+from tests import factories
 from tests.conftest import PG_URL, SEED_DIR
 
 GAOXIN_NAME = "大连高新技术产业园区"
@@ -33,6 +34,12 @@ NEW = {
 @pytest.fixture
 def admin(auth):
     return auth("admin")
+
+
+@pytest.fixture
+def code(session):
+    """A project of park gaoxin, made for the test: what the admin changes."""
+    return factories.project(session).code
 
 
 def _stored(session):
@@ -173,29 +180,29 @@ def test_archived_park_takes_no_new_projects(client, admin, session):
 # Who may ------------------------------------------------------------------------------------
 
 
-def _every_write(client, headers, etag):
+def _every_write(client, headers, etag, code):
     yield client.post("/api/v1/projects", json=NEW, headers=headers)
     with_etag = {**headers, "If-Match": etag}
-    yield client.patch("/api/v1/projects/INF-005", json={"name": "改名"}, headers=with_etag)
-    yield client.post("/api/v1/projects/INF-005/archive", headers=with_etag)
-    yield client.post("/api/v1/projects/INF-005/restore", headers=with_etag)
+    yield client.patch(f"/api/v1/projects/{code}", json={"name": "改名"}, headers=with_etag)
+    yield client.post(f"/api/v1/projects/{code}/archive", headers=with_etag)
+    yield client.post(f"/api/v1/projects/{code}/restore", headers=with_etag)
 
 
 @pytest.mark.parametrize("role", ["officer", "planner"])
-def test_officers_and_planners_are_403_and_store_nothing(client, auth, session, role):
+def test_officers_and_planners_are_403_and_store_nothing(client, auth, session, role, code):
     headers = auth(role, "gaoxin" if role == "officer" else None)
-    etag = _etag(client, headers, "INF-005")
+    etag = _etag(client, headers, code)
     before = _stored(session)
-    for response in _every_write(client, headers, etag):
+    for response in _every_write(client, headers, etag, code):
         _problem(response, 403)
     assert _stored(session) == before
-    assert _etag(client, headers, "INF-005") == etag
+    assert _etag(client, headers, code) == etag
 
 
-def test_without_a_token_every_write_is_401(client, admin, session):
-    etag = _etag(client, admin, "INF-005")
+def test_without_a_token_every_write_is_401(client, admin, session, code):
+    etag = _etag(client, admin, code)
     before = _stored(session)
-    for response in _every_write(client, {}, etag):
+    for response in _every_write(client, {}, etag, code):
         _problem(response, 401)
     assert _stored(session) == before
 
@@ -203,17 +210,17 @@ def test_without_a_token_every_write_is_401(client, admin, session):
 # Change -------------------------------------------------------------------------------------
 
 
-def test_patch_without_if_match_is_428(client, admin, session):
+def test_patch_without_if_match_is_428(client, admin, session, code):
     before = _stored(session)
-    response = client.patch("/api/v1/projects/INF-005", json={"end_year": 2030}, headers=admin)
+    response = client.patch(f"/api/v1/projects/{code}", json={"end_year": 2030}, headers=admin)
     assert "If-Match" in _problem(response, 428)["detail"]
     assert _stored(session) == before
 
 
-def test_stale_if_match_is_412_and_the_first_change_stays(client, admin):
-    etag = _etag(client, admin, "INF-005")
+def test_stale_if_match_is_412_and_the_first_change_stays(client, admin, code):
+    etag = _etag(client, admin, code)
     first = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"content": "一期工程已完成，二期新增孵化面积2万平方米。", "end_year": 2030},
         headers={**admin, "If-Match": etag},
     )
@@ -222,10 +229,10 @@ def test_stale_if_match_is_412_and_the_first_change_stays(client, admin):
     assert first.json()["content"] == "一期工程已完成，二期新增孵化面积2万平方米。"
 
     stale = client.patch(
-        "/api/v1/projects/INF-005", json={"end_year": 2031}, headers={**admin, "If-Match": etag}
+        f"/api/v1/projects/{code}", json={"end_year": 2031}, headers={**admin, "If-Match": etag}
     )
     assert "fetch it again" in _problem(stale, 412)["detail"]
-    read = client.get("/api/v1/projects/INF-005", headers=admin)
+    read = client.get(f"/api/v1/projects/{code}", headers=admin)
     assert read.headers["etag"] == first.headers["etag"]
     assert read.json()["end_year"] == 2030
     assert read.json()["content"] == "一期工程已完成，二期新增孵化面积2万平方米。"
@@ -233,38 +240,40 @@ def test_stale_if_match_is_412_and_the_first_change_stays(client, admin):
 
 @pytest.mark.parametrize(
     "if_match",
-    ["{etag}", '"project-INF-005-v0", {etag}', "*"],
+    ["{etag}", '"project-{code}-v0", {etag}', "*"],
     ids=["exact", "list", "star"],
 )
-def test_if_match_forms_that_match(client, admin, if_match):
-    etag = _etag(client, admin, "INF-005")
+def test_if_match_forms_that_match(client, admin, if_match, code):
+    etag = _etag(client, admin, code)
     response = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"total_investment_wan": 12345},
-        headers={**admin, "If-Match": if_match.format(etag=etag)},
+        headers={**admin, "If-Match": if_match.format(code=code, etag=etag)},
     )
     assert response.status_code == 200, response.text
-    assert response.headers["etag"].startswith('"project-INF-005-v2-')
+    assert response.headers["etag"].startswith(f'"project-{code}-v2-')
 
 
 @pytest.mark.parametrize(
-    "if_match", ['"project-INF-005-v9"', '"project-INF-006-v1"', "garbage", '"a", "b"']
+    "if_match", ['"project-{code}-v9"', '"project-INF-006-v1"', "garbage", '"a", "b"']
 )
-def test_if_match_forms_that_do_not_match(client, admin, session, if_match):
+def test_if_match_forms_that_do_not_match(client, admin, session, if_match, code):
     before = _stored(session)
     response = client.patch(
-        "/api/v1/projects/INF-005", json={"name": "x"}, headers={**admin, "If-Match": if_match}
+        f"/api/v1/projects/{code}",
+        json={"name": "x"},
+        headers={**admin, "If-Match": if_match.format(code=code)},
     )
     _problem(response, 412)
     assert _stored(session) == before
 
 
-def test_patch_changes_only_what_it_names(client, admin, session):
-    stored = service.get_project(session, code="INF-005")
+def test_patch_changes_only_what_it_names(client, admin, session, code):
+    stored = service.get_project(session, code=code)
     updated_at, version = stored.updated_at, stored.version
-    read = client.get("/api/v1/projects/INF-005", headers=admin)
+    read = client.get(f"/api/v1/projects/{code}", headers=admin)
     changed = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"name": "  大连高新区创新创业孵化基地（二期）  "},
         headers={**admin, "If-Match": read.headers["etag"]},
     )
@@ -295,33 +304,33 @@ def test_patch_changes_only_what_it_names(client, admin, session):
     ],
 )
 def test_bad_patch_is_422_naming_the_field_and_changes_nothing(
-    client, admin, session, changes, field
+    client, admin, session, changes, field, code
 ):
-    etag = _etag(client, admin, "INF-005")
+    etag = _etag(client, admin, code)
     before = _stored(session)
     response = client.patch(
-        "/api/v1/projects/INF-005", json=changes, headers={**admin, "If-Match": etag}
+        f"/api/v1/projects/{code}", json=changes, headers={**admin, "If-Match": etag}
     )
     _problem(response, 422, field)
     assert _stored(session) == before
-    assert _etag(client, admin, "INF-005") == etag
+    assert _etag(client, admin, code) == etag
 
 
-def test_moving_to_another_park_takes_its_name_unless_one_is_given(client, admin):
-    etag = _etag(client, admin, "INF-005")
+def test_moving_to_another_park_takes_its_name_unless_one_is_given(client, admin, code):
+    etag = _etag(client, admin, code)
     moved = client.patch(
-        "/api/v1/projects/INF-005", json={"park_id": "lvshun"}, headers={**admin, "If-Match": etag}
+        f"/api/v1/projects/{code}", json={"park_id": "lvshun"}, headers={**admin, "If-Match": etag}
     )
     assert moved.json()["printed_park_name"] == "旅顺经济技术开发区"
     back = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"park_id": "gaoxin", "printed_park_name": "大连高新区"},
         headers={**admin, "If-Match": moved.headers["etag"]},
     )
     assert (back.json()["park_id"], back.json()["printed_park_name"]) == ("gaoxin", "大连高新区")
     # Sending the park it is already in keeps the spelling as printed.
     same = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"park_id": "gaoxin", "end_year": 2030},
         headers={**admin, "If-Match": back.headers["etag"]},
     )
@@ -347,20 +356,20 @@ def _category(client, headers, category_id="innovation"):
     return next(c for c in items if c["id"] == category_id)
 
 
-def test_archive_hides_from_lists_and_counts_but_keeps_the_record(client, admin):
-    read = client.get("/api/v1/projects/INF-005", headers=admin).json()
+def test_archive_hides_from_lists_and_counts_but_keeps_the_record(client, admin, code):
+    read = client.get(f"/api/v1/projects/{code}", headers=admin).json()
     park, category = _park(client, admin), _category(client, admin, read["category"])
-    history = client.get("/api/v1/projects/INF-005/progress", headers=admin).json()
+    history = client.get(f"/api/v1/projects/{code}/progress", headers=admin).json()
 
     archived = client.post(
-        "/api/v1/projects/INF-005/archive",
-        headers={**admin, "If-Match": _etag(client, admin, "INF-005")},
+        f"/api/v1/projects/{code}/archive",
+        headers={**admin, "If-Match": _etag(client, admin, code)},
     )
     assert archived.status_code == 200, archived.text
     assert archived.json()["archived_at"] is not None
 
-    assert "INF-005" not in _codes(client, admin)
-    assert "INF-005" not in _codes(client, admin, park="gaoxin")
+    assert code not in _codes(client, admin)
+    assert code not in _codes(client, admin, park="gaoxin")
     after = _park(client, admin)
     assert after["project_count"] == park["project_count"] - 1
     assert after["total_investment_wan"] == (
@@ -370,57 +379,57 @@ def test_archive_hides_from_lists_and_counts_but_keeps_the_record(client, admin)
         category["project_count"] - 1
     )
 
-    detail = client.get("/api/v1/projects/INF-005", headers=admin)
+    detail = client.get(f"/api/v1/projects/{code}", headers=admin)
     assert detail.status_code == 200
     assert detail.json()["archived_at"] == archived.json()["archived_at"]
     assert detail.headers["etag"] == archived.headers["etag"]
-    assert client.get("/api/v1/projects/INF-005/progress", headers=admin).json() == history
+    assert client.get(f"/api/v1/projects/{code}/progress", headers=admin).json() == history
 
 
-def test_archive_twice_is_409_and_archived_projects_refuse_changes(client, admin, session):
+def test_archive_twice_is_409_and_archived_projects_refuse_changes(client, admin, session, code):
     archived = client.post(
-        "/api/v1/projects/INF-005/archive",
-        headers={**admin, "If-Match": _etag(client, admin, "INF-005")},
+        f"/api/v1/projects/{code}/archive",
+        headers={**admin, "If-Match": _etag(client, admin, code)},
     )
     etag = archived.headers["etag"]
     before = _stored(session)
-    again = client.post("/api/v1/projects/INF-005/archive", headers={**admin, "If-Match": etag})
+    again = client.post(f"/api/v1/projects/{code}/archive", headers={**admin, "If-Match": etag})
     assert "already archived" in _problem(again, 409)["detail"]
     patched = client.patch(
-        "/api/v1/projects/INF-005", json={"name": "改名"}, headers={**admin, "If-Match": etag}
+        f"/api/v1/projects/{code}", json={"name": "改名"}, headers={**admin, "If-Match": etag}
     )
     _problem(patched, 409)
     assert _stored(session) == before
 
 
-def test_archive_needs_the_current_etag(client, admin, session):
+def test_archive_needs_the_current_etag(client, admin, session, code):
     before = _stored(session)
-    _problem(client.post("/api/v1/projects/INF-005/archive", headers=admin), 428)
+    _problem(client.post(f"/api/v1/projects/{code}/archive", headers=admin), 428)
     stale = client.post(
-        "/api/v1/projects/INF-005/archive",
-        headers={**admin, "If-Match": '"project-INF-005-v0"'},
+        f"/api/v1/projects/{code}/archive",
+        headers={**admin, "If-Match": f'"project-{code}-v0"'},
     )
     _problem(stale, 412)
     assert _stored(session) == before
 
 
-def test_restore_brings_it_back(client, admin, session):
+def test_restore_brings_it_back(client, admin, session, code):
     park = _park(client, admin)
     archived = client.post(
-        "/api/v1/projects/INF-005/archive",
-        headers={**admin, "If-Match": _etag(client, admin, "INF-005")},
+        f"/api/v1/projects/{code}/archive",
+        headers={**admin, "If-Match": _etag(client, admin, code)},
     )
     restored = client.post(
-        "/api/v1/projects/INF-005/restore",
+        f"/api/v1/projects/{code}/restore",
         headers={**admin, "If-Match": archived.headers["etag"]},
     )
     assert restored.status_code == 200, restored.text
     assert restored.json()["archived_at"] is None
     assert restored.headers["etag"] != archived.headers["etag"]
-    assert "INF-005" in _codes(client, admin, park="gaoxin")
+    assert code in _codes(client, admin, park="gaoxin")
     assert _park(client, admin) == park
     again = client.post(
-        "/api/v1/projects/INF-005/restore",
+        f"/api/v1/projects/{code}/restore",
         headers={**admin, "If-Match": restored.headers["etag"]},
     )
     _problem(again, 409)
