@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 from time import monotonic
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -149,6 +149,28 @@ def engine_for(settings: Settings, *, pool_size: int | None = None) -> Engine:
 def get_engine() -> Engine:
     """The command line's engine for the configured database (requests use `Database`)."""
     return engine_for(get_settings())
+
+
+Form = TypeVar("Form")
+
+
+class ByDialect(Generic[Form]):
+    """A tuned query's forms by database dialect, and the one rule choosing among them.
+
+    Most statements are written once for both engines. A few have a PostgreSQL form using
+    what SQLite lacks (LATERAL, DISTINCT ON, GROUPING SETS, array parameters), in a module
+    `X_postgresql.py` beside the portable `X.py`, with the portable form's signature. The
+    caller declares the pair once and asks it for the form of its engine, never testing the
+    dialect itself.
+    """
+
+    def __init__(self, portable: Form, **own: Form) -> None:
+        self.portable = portable
+        self.own = own
+
+    def __call__(self, dialect: str) -> Form:
+        """The form for a database of `dialect` (SQLAlchemy's name, e.g. `postgresql`)."""
+        return self.own.get(dialect, self.portable)
 
 
 class Transaction(Protocol):

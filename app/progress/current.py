@@ -13,7 +13,7 @@ latest in its own columns (`status`, `percent_complete`, …), the official in i
 look the current entry up in the history.
 
 The forms here are portable; `app/progress/current_postgresql.py` holds PostgreSQL's form
-of `current_state`, and `app.sql_forms.forms` chooses between them.
+of `current_state`; `app.db.ByDialect` chooses between them.
 """
 
 from collections.abc import Sequence

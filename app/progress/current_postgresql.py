@@ -1,6 +1,6 @@
 """PostgreSQL's form of the current-figures lookup, with the signature of its portable form.
 
-`app.sql_forms.forms` chooses it on PostgreSQL instead of `app.progress.current.current_state`.
+`app.db.ByDialect` chooses it on PostgreSQL instead of `app.progress.current.current_state`.
 """
 
 from collections.abc import Sequence

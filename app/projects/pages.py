@@ -1,7 +1,7 @@
 """A page of the project list: the statement choosing its ids and the condition reading its rows.
 
 These forms are portable; `app/projects/pages_postgresql.py` holds PostgreSQL's, with the
-same signatures, and `app.sql_forms.forms` chooses between them.
+same signatures; `app.projects.service` pairs them (`app.db.ByDialect`).
 """
 
 from collections.abc import Sequence

@@ -1,6 +1,6 @@
 """PostgreSQL's forms of a page of the project list, with the signatures of the portable ones.
 
-`app.sql_forms.forms` chooses them on PostgreSQL instead of `app.projects.pages`.
+`app.db.ByDialect` chooses them on PostgreSQL instead of `app.projects.pages`.
 """
 
 from collections.abc import Sequence

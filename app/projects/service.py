@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.config import API_PREFIX
+from app.db import ByDialect
 from app.models import (
     STATUS_NAMES,
     Category,
@@ -24,6 +25,7 @@ from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.progress import service as progress_service
 from app.progress.current import current_entry_id, project_state
 from app.progress.schemas import Figures, ProgressEntryPublic
+from app.projects import pages, pages_postgresql
 from app.projects.derived import construction_type_expr, start_bucket_expr
 from app.projects.pages import APPENDIX_ORDER, sorted_page
 from app.projects.schemas import (
@@ -34,11 +36,14 @@ from app.projects.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
-from app.sql_forms import forms
 from app.versions import etag, json_body, require_if_match
 
 PROJECT = "project"  # the kind its ETags name
 _CODE_ATTEMPTS = 5
+
+# The list's tuned forms: PostgreSQL's in app/projects/pages_postgresql.py.
+APPENDIX_PAGE = ByDialect(pages.appendix_page, postgresql=pages_postgresql.appendix_page)
+ONE_OF_IDS = ByDialect(pages.one_of_ids, postgresql=pages_postgresql.one_of_ids)
 
 _SORT_COLUMNS: dict[str, Any] = {
     "code": col(Project.code),
@@ -131,7 +136,7 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
         and query.whole_portfolio()
         and (query.offset + query.limit) * WALK_SHARE <= total
     ):
-        page = forms(dialect).appendix_page(conditions, limit=query.limit, offset=query.offset)
+        page = APPENDIX_PAGE(dialect)(conditions, limit=query.limit, offset=query.offset)
     else:
         page = sorted_page(
             conditions, _order_by(query.sort), limit=query.limit, offset=query.offset
@@ -231,7 +236,7 @@ def _read_page(figures: Figures, as_of: date | None, dialect: str) -> sa.Select[
     Built once per figures, date and dialect: constructing the statement costs more than
     running it. The ids go as the dialect's `one_of_ids` takes them.
     """
-    one_of = forms(dialect).one_of_ids(col(Project.id))
+    one_of = ONE_OF_IDS(dialect)(col(Project.id))
     return read_statement(figures, as_of=as_of).where(one_of)
 
 

@@ -1,7 +1,7 @@
 """Every GROUP BY of the service: aggregates computed by the database.
 
 These forms are portable; `app/rollups/queries_postgresql.py` holds PostgreSQL's form of
-`aggregate_groupings`, with the same signature, and `app.sql_forms.forms` chooses between them. Each
+`aggregate_groupings`, with the same signature; `app.db.ByDialect` chooses between them. Each
 project's figures come from the read model of `app.progress.current`.
 """
 

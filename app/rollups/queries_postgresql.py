@@ -1,6 +1,6 @@
 """PostgreSQL's form of the rollups, with the signature of its portable form.
 
-`app.sql_forms.forms` chooses it on PostgreSQL instead of `app.rollups.queries.aggregate_groupings`.
+`app.db.ByDialect` chooses it on PostgreSQL instead of `app.rollups.queries.aggregate_groupings`.
 """
 
 from collections.abc import Sequence

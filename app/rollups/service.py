@@ -14,18 +14,26 @@ from sqlmodel import Session
 
 from app import clock
 from app.config import API_PREFIX
+from app.db import ByDialect
 from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
+from app.progress import current, current_postgresql
 from app.progress.current import ProjectState, present_state
 from app.progress.schemas import Figures
 from app.progress.service import FIGURE_PREFIX, entry_conditions, month_of
 from app.projects.derived import BEFORE_FIRST_BUCKET
 from app.projects.schemas import ProjectFilters
 from app.projects.service import filter_conditions
-from app.rollups import queries
+from app.rollups import queries, queries_postgresql
 from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow
-from app.sql_forms import PORTABLE, Forms, forms
 
 CONSTRUCTION_TYPE_NAMES = {"new": "新建", "continuing": "续建", "planned": "计划"}
+
+
+# The tuned forms a rollup runs: PostgreSQL's in the `*_postgresql.py` beside each.
+CURRENT_STATE = ByDialect(current.current_state, postgresql=current_postgresql.current_state)
+AGGREGATE_GROUPINGS = ByDialect(
+    queries.aggregate_groupings, postgresql=queries_postgresql.aggregate_groupings
+)
 
 
 def reference_year(day: date) -> float:
@@ -38,13 +46,13 @@ def figures_state(
     figures: Figures,
     as_of: date | None,
     *,
-    sql: Forms = PORTABLE,
+    dialect: str,
     whole_portfolio: bool = False,
 ) -> ProjectState:
     """Where the figures come from: the project rows for the present, else history."""
     if as_of is None:
         return present_state(FIGURE_PREFIX[figures])
-    return sql.current_state(
+    return CURRENT_STATE(dialect)(
         entry_conditions(figures, as_of=as_of),
         month=month_of(as_of),
         whole_portfolio=whole_portfolio,
@@ -54,9 +62,9 @@ def figures_state(
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     """Group the filtered portfolio by `query.by`; every sum comes from the database."""
     conditions = filter_conditions(session, query)
-    sql = forms(session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
     state = figures_state(
-        query.figures, query.as_of, sql=sql, whole_portfolio=query.whole_portfolio()
+        query.figures, query.as_of, dialect=dialect, whole_portfolio=query.whole_portfolio()
     )
     reporting_year = query.effective_reporting_year()
     reference = reference_year(query.as_of or clock.today())
@@ -66,7 +74,7 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     groupings: list[Sequence[Dim]] = (
         [query.by, query.by[:1], query.by[1:], []] if crosstab else [query.by, []]
     )
-    results = sql.aggregate_groupings(
+    results = AGGREGATE_GROUPINGS(dialect)(
         session,
         state=state,
         groupings=[[dims[d] for d in by] for by in groupings],
