@@ -242,6 +242,7 @@ async def _apply(
                     f"{project.code} is reported for {period} on row "
                     f"{first_row[project.id, period]} already",
                     "duplicate_row",
+                    {"code": project.code, "period": period, "row": first_row[project.id, period]},
                 )
             )
             continue
@@ -304,12 +305,18 @@ def _project_of(
         return None
     project = projects.get(code)
     if project is None:
-        errors.append(_error(row.number, "code", f"no project has the code {code!r}", "not_found"))
+        errors.append(
+            _error(
+                row.number, "code", f"no project has the code {code!r}", "not_found", {"code": code}
+            )
+        )
         return None
     try:
         ensure_can_report(principal, project)
     except Forbidden as exc:
-        errors.append(_error(row.number, "code", exc.detail, "forbidden"))
+        errors.append(
+            _error(row.number, "code", exc.detail, "forbidden", {"park_id": project.park_id})
+        )
         return None
     return project
 

@@ -219,6 +219,13 @@ FIELD_ERRORS: dict[str, str] = {
         "{invested:,} 万元低于 {period} 已报的 {reported:,} 万元；累计完成投资只增不减。"
     ),
     "investment_above_later": "{invested:,} 万元高于其后 {period} 已报的 {reported:,} 万元。",
+    # A spreadsheet's own refusals (app/spreadsheets).
+    "missing_column": "表中缺少此列。",
+    "header": "此列出现了两次。",
+    "duplicate_row": "{code} 的 {period} 已在第 {row} 行填报。",
+    "not_found": "没有编号为 {code} 的项目。",
+    "forbidden": "此项目属于园区 {park_id}，不在本账号的填报范围内。",
+    "conflict": "此项目已归档，不再接受填报。",
 }
 
 

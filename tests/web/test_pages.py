@@ -557,3 +557,43 @@ def test_the_api_docs_load_only_vendored_assets(client, path):
     for asset in assets:
         assert asset.startswith("/static/vendor/"), asset
         assert client.get(asset).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # No 形象进度 column.
+        (
+            "项目编号,报告日期,项目状态,完成百分比（%）,累计完成投资（万元）,存在问题\n"
+            "INF-005,2026-10-31,在建,40,,\n",
+            ["表中缺少此列。"],
+        ),
+        # A code no project has; a project of another park; a row repeated.
+        (
+            "项目编号,报告日期,项目状态,完成百分比（%）,累计完成投资（万元）,形象进度,存在问题\n"
+            "INF-999,2026-10-31,在建,40,,,\n"
+            "INF-001,2026-10-31,在建,40,,,\n"
+            "INF-005,2026-10-31,在建,40,,,\n"
+            "INF-005,2026-10-31,在建,41,,,\n",
+            [
+                "没有编号为 INF-999 的项目。",
+                "不在本账号的填报范围内。",
+                "INF-005 的 2026-10 已在第 4 行填报。",
+            ],
+        ),
+    ],
+    ids=["column", "rows"],
+)
+def test_a_refused_upload_names_each_problem_in_chinese(sign_in, rows, expected):
+    officer = sign_in("officer", "gaoxin")
+    page = officer.get("/web/spreadsheet")
+    response = officer.post(
+        "/web/spreadsheet",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("filled.csv", rows.encode(), "text/csv")},
+    )
+    assert response.status_code == 422
+    text = html.unescape(response.text)
+    for message in expected:
+        assert message in text
+    assert not re.search(r"<td>[a-z ,']+</td>", text), "an English message on a Chinese page"
