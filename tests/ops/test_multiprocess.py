@@ -12,12 +12,10 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from app import migrate
 from app.auth.tokens import create_token
 from app.db import build_engine
 from app.models import ProgressEntry, Project, Role
-from app.seeding.load import load_seed
-from tests.conftest import PG_URL, SEED_DIR
+from tests.conftest import PG_URL
 from tests.progress.test_concurrency import _free_port
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several processes share PostgreSQL only")
@@ -43,12 +41,10 @@ def _start(url: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 @pytest.fixture
-def two_servers(make_database) -> Iterator[tuple[list[str], dict[str, str], object]]:
-    url = make_database()
-    migrate.upgrade(url)
+def two_servers(database_url) -> Iterator[tuple[list[str], dict[str, str], object]]:
+    url = database_url
     engine = build_engine(url)
     with Session(engine) as session:
-        load_seed(session, seed_dir=SEED_DIR)
         secrets = {
             "officer": create_token(session, name="officer", role=Role.officer, park_id="gaoxin")[
                 1

@@ -10,15 +10,16 @@ import pytest
 
 from app.http.request_limits import UPLOAD_PATHS, BodySizeLimit, HeaderLimit
 from app.models import Role
-from tests.ops.conftest import issue_token, seeded, serve
+from tests.ops.conftest import issue_token, serve
 
 SLOW_CONNECTIONS = 50
 
 
 @pytest.fixture(scope="module")
-def served_url(make_database) -> str:
-    """A migrated, seeded database on the engine under test, committed for a real server."""
-    return seeded(make_database())
+def served_url(seeded_copy) -> Iterator[str]:
+    """A copy of the seeded database on the engine under test, for a real server."""
+    with seeded_copy() as url:
+        yield url
 
 
 def _slow_posts(port: int, count: int) -> list[socket.socket]:

@@ -8,15 +8,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from app import migrate
 from app.db import build_engine
 from app.models import Category, Park, ProgressEntry, Project
 from app.problems import PreconditionFailed
 from app.projects import service
 from app.projects.schemas import ProjectCreate, ProjectUpdate
-from app.seeding.load import load_seed
 from tests import factories
-from tests.conftest import PG_URL, SEED_DIR
+from tests.conftest import PG_URL
 
 GAOXIN_NAME = "大连高新技术产业园区"
 # A project of park gaoxin as an admin would enter it, every text field in Chinese.
@@ -450,15 +448,12 @@ def test_an_archived_project_keeps_its_code(client, admin, session):
 
 
 @pytest.fixture(scope="module")
-def committed_engine(make_database) -> Iterator[Engine]:
+def committed_engine(seeded_copy) -> Iterator[Engine]:
     """A database of its own where writers really commit, for races between sessions."""
-    url = make_database()
-    migrate.upgrade(url)
-    engine = build_engine(url)
-    with Session(engine) as session:
-        load_seed(session, seed_dir=SEED_DIR)
-    yield engine
-    engine.dispose()
+    with seeded_copy() as url:
+        engine = build_engine(url)
+        yield engine
+        engine.dispose()
 
 
 needs_pg = pytest.mark.skipif(not PG_URL, reason="concurrent writers need PostgreSQL")
