@@ -54,6 +54,25 @@ class ReviewState(enum.StrEnum):
     returned = "returned"
 
 
+class MilestoneKind(enum.StrEnum):
+    """A stage of a project's life cycle (seed 001: 项目备案 → 要件办理 → 推进建设 → 验收投产)."""
+
+    filing = "filing"
+    permits = "permits"
+    start = "start"
+    completion = "completion"
+    operation = "operation"
+
+
+MILESTONE_NAMES = {
+    MilestoneKind.filing: "备案/核准",
+    MilestoneKind.permits: "要件办理完成",
+    MilestoneKind.start: "开工",
+    MilestoneKind.completion: "竣工验收",
+    MilestoneKind.operation: "投产",
+}
+
+
 class Role(enum.StrEnum):
     """What an API token may do; see `app.auth.scopes`."""
 
@@ -173,6 +192,10 @@ class Project(SQLModel, table=True):
     official_open_issues: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa.false()}
     )
+    # The actual dates of the `start` and `completion` milestones, kept in step with them so
+    # that the year's rollup measures read this row alone.
+    started_on: date | None = Field(default=None)
+    completed_on: date | None = Field(default=None)
     version: int = Field(default=1, description="Bumped on every change; the ETag.")
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
@@ -318,3 +341,94 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     response_body: dict[str, Any] = Field(sa_column=Column(sa.JSON, nullable=False))
     created_at: datetime = _created_at()
+
+
+class ProjectYear(SQLModel, table=True):
+    """A project's calendar year: its annual plan, if it has one, and the investment to date
+    it opened the year with (the figure of its current entry at the end of the year before).
+
+    The plan columns are master data, written through the plans API and kept with every
+    revision in `plan_revision`; the opening figures are derived from the progress history
+    and kept in step with every report and review (`app.progress.years`), so that the year's
+    measures read one row per project.
+    """
+
+    __tablename__ = "project_year"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "year", name="uq_project_year_project_year"),
+        sa.CheckConstraint("year >= 1900 AND year <= 2200", name="year_in_range"),
+        sa.CheckConstraint(
+            "planned_investment_wan IS NULL OR planned_investment_wan >= 0",
+            name="planned_non_negative",
+        ),
+        sa.CheckConstraint(
+            "(plan_revision = 0) = (planned_investment_wan IS NULL)", name="plan_complete"
+        ),
+        sa.Index("ix_project_year_year_project", "year", "project_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    year: int
+    # The plan in force (the newest revision; 0 and NULL: no plan for this year).
+    plan_revision: int = Field(default=0)
+    planned_investment_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    target: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    planned_start: bool = Field(default=False)
+    planned_completion: bool = Field(default=False)
+    # Investment to date at the end of the year before, from the latest and the approved
+    # entries; NULL where no entry before the year states an amount.
+    opening_invested_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    official_opening_invested_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    version: int = Field(default=1, description="Bumped on every plan change; the ETag.")
+    updated_at: datetime = _created_at()
+
+
+class PlanRevision(SQLModel, table=True):
+    """One version of a project's annual plan: the original (1) and each adjustment (中期调整)."""
+
+    __tablename__ = "plan_revision"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "project_id", "year", "revision", name="uq_plan_revision_project_year_revision"
+        ),
+        sa.CheckConstraint("planned_investment_wan >= 0", name="planned_non_negative"),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    year: int
+    revision: int
+    planned_investment_wan: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
+    target: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    planned_start: bool = Field(default=False)
+    planned_completion: bool = Field(default=False)
+    # Why an adjustment was made and the document approving it (empty for the original).
+    reason: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    document: str = Field(default="", max_length=100)
+    document_date: date | None = Field(default=None)
+    changed_by: str = Field(max_length=100)
+    changed_at: datetime = _created_at()
+
+
+class Milestone(SQLModel, table=True):
+    """A stage of a project's life cycle with its planned and actual dates."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "kind", name="uq_milestone_project_kind"),
+        sa.CheckConstraint(_in("kind", MilestoneKind), name="kind_known"),
+        sa.Index("ix_milestone_kind_actual_date", "kind", "actual_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    kind: str = Field(max_length=20)
+    planned_date: date | None = Field(default=None)
+    actual_date: date | None = Field(default=None)
+    # When the actual date was recorded: a rollup "as known" on a day leaves later ones out.
+    actual_recorded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    updated_by: str = Field(default="", max_length=100)
+    version: int = Field(default=1, description="Bumped on every change; the ETag.")
+    updated_at: datetime = _created_at()

@@ -15,7 +15,7 @@ from app.config import API_PREFIX
 from app.db import Statements, Transaction
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.problems import Conflict, InvalidInput, NotFound, field_error
-from app.progress import current, idempotency
+from app.progress import current, idempotency, years
 from app.progress.idempotency import IdempotentRequest
 from app.progress.schemas import Figures, ProgressCreate, ProgressEntryPublic
 
@@ -195,6 +195,8 @@ async def store_report(
     entry = await transaction.first(_INSERT_ENTRY, values)
     assert entry is not None
     await transaction.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
+    for statement in years.ONE_PROJECT:
+        await transaction.execute(statement, {"of_project": project.id})
     public = to_public(entry, project_code=project.code)
     if request is not None:
         await idempotency.remember(
@@ -288,6 +290,9 @@ def refresh_figures(session: Session, *, project: Project) -> None:
         _copy_figures(project, prefix, current)
     project.updated_at = utcnow()
     session.add(project)
+    session.flush()
+    for statement in years.ONE_PROJECT:
+        session.execute(statement, {"of_project": project.id})
 
 
 def figures_of(current: Any) -> dict[str, Any]:

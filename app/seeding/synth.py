@@ -5,6 +5,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, Tier, utcnow
+from app.progress import years
 from app.progress.service import figures_of
 
 SYNTH_REPORTER = "synth"
@@ -149,10 +151,16 @@ def synthesize(
             for report in history
         ]
         _insert(session, ProgressEntry.__table__, reports)  # type: ignore[attr-defined]
+        for statement in years.opening_statements(partial(_in, list(ids.values()))):
+            session.execute(statement)
         session.commit()
         entries += len(reports)
         progress("projects", size)
     return SynthResult(parks=new_parks, projects=projects, entries=entries)
+
+
+def _in(ids: list[int], column: Any) -> Any:
+    return column.in_(ids)
 
 
 def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
