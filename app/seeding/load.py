@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ReviewState
+from app.progress import years
 from app.seeding.extract import CATEGORIES
 
 # The plan prints no date of its own; its newest progress notes read "截止 2019年 9月末"
@@ -95,6 +96,9 @@ def load_seed(session: Session, *, seed_dir: Path) -> SeedResult:
     known_codes = set(session.exec(select(Project.code)).all())
     new_projects = [_project(row, park_of) for row in projects if row["code"] not in known_codes]
     session.add_all(new_projects)
+    session.flush()
+    for statement in years.refresh_statements():
+        session.execute(statement)
     session.commit()
     return SeedResult(
         parks=len(new_parks), categories=len(new_categories), projects=len(new_projects)
