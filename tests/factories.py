@@ -69,7 +69,7 @@ def report(
     reporter = by or token(session, Role.admin)[0]
     assert reporter.id is not None
     principal = Principal(
-        token_id=reporter.id, name=reporter.name, role=reporter.role, park_id=reporter.park_id
+        token_id=reporter.id, name=reporter.name, role=Role(reporter.role), park_id=reporter.park_id
     )
     data = ProgressCreate.model_validate({**REPORT, **fields})
     # The write takes its own connection: whatever the session holds is committed first.

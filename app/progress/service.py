@@ -48,17 +48,27 @@ def end_of_day_utc(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=REPORTING_TZ).astimezone(UTC)
 
 
-def month_of(day: date | None) -> str | None:
-    """The period (`YYYY-MM`) of a day: the latest period an `as_of` lookup on it can see."""
-    return None if day is None else day.strftime("%Y-%m")
+def month_of(*days: date | None) -> str | None:
+    """The latest period (`YYYY-MM`) a lookup bounded by these days can see (None: no bound)."""
+    bounds = [day for day in days if day is not None]
+    return min(bounds).strftime("%Y-%m") if bounds else None
 
 
-def entry_conditions(figures: Figures, *, as_of: date | None = None) -> list[Any]:
-    """Which entries may state a project's figures, as conditions on `current.NEWEST`."""
+def entry_conditions(
+    figures: Figures, *, as_of: date | None = None, period_end: date | None = None
+) -> list[Any]:
+    """Which entries may state a project's figures, as conditions on `current.NEWEST`.
+
+    `as_of`: as known at the end of that day (reports received later are unseen, and none
+    can describe a later day). `period_end`: the figures for the period ending that day
+    (reports describing later days are unseen, whenever they arrived).
+    """
     entry = current.NEWEST
     conditions: list[Any] = []
     if figures is Figures.official:
         conditions.append(col(entry.review_state) == ReviewState.approved)
+    if period_end is not None:
+        conditions.append(col(entry.as_of) <= period_end)
     if as_of is not None:
         conditions.append(col(entry.as_of) <= as_of)
         # The printed baseline was public from the plan's date, whenever it was loaded.
@@ -72,6 +82,7 @@ def current_entries(
     figures: Figures,
     *,
     as_of: date | None = None,
+    period_end: date | None = None,
     project_ids: Sequence[int] | sa.Select[Any] | None = None,
 ) -> sa.Subquery:
     """One row per project (`project_id`, `entry_id`): the entry stating its current figures.
@@ -82,7 +93,9 @@ def current_entries(
     `entry_id` is NULL for a project with no such entry.
     """
     return current.current_entries(
-        entry_conditions(figures, as_of=as_of), month=month_of(as_of), project_ids=project_ids
+        entry_conditions(figures, as_of=as_of, period_end=period_end),
+        month=month_of(as_of, period_end),
+        project_ids=project_ids,
     )
 
 

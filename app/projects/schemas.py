@@ -1,7 +1,7 @@
 """Project schemas: the query filters, the public project and the paged list."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -106,9 +106,18 @@ class ProjectFilters(BaseModel):
     figures: Figures = Field(default=Figures.latest, description=FIGURES_DESCRIPTION)
     as_of: InputDate | None = Field(
         default=None,
-        description="The portfolio as it stood at the end of this date (China time): reports "
-        "dated or received later are unseen. Default: now.",
-        examples=["2026-09-30"],
+        description="As known on this date: the portfolio as the service knew it at the end "
+        "of that day (China time), so a bulletin published then can be reproduced; reports "
+        "received later (and so any describing later days) are unseen. Default: now.",
+        examples=["2026-11-05"],
+    )
+    period_end: InputDate | None = Field(
+        default=None,
+        description="Figures for the period ending this date: each project's figures from the "
+        "reports describing days up to it (by their own `as_of`), whenever they arrived. "
+        "With `as_of` too: the figures for that period as known on that day. Default: no "
+        "bound.",
+        examples=["2026-10-31"],
     )
     start_bucket: list[StartBucket] = Field(
         default_factory=list,
@@ -168,7 +177,12 @@ class ProjectFilters(BaseModel):
         """The year `construction_type` is measured against."""
         if self.reporting_year is not None:
             return self.reporting_year
-        return (self.as_of or clock.today()).year
+        return self.seen_at().year
+
+    def seen_at(self) -> date:
+        """The day the figures are read at: the earlier of `period_end` and `as_of`, or today."""
+        days = [day for day in (self.period_end, self.as_of) if day is not None]
+        return min(days) if days else clock.today()
 
 
 class ProjectListQuery(ProjectFilters):

@@ -71,7 +71,9 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
     if filters.start_year:
         conditions.append(col(Project.start_year).in_(filters.start_year))
     if filters.status:
-        conditions.append(_status_condition(filters.status, filters.figures, filters.as_of))
+        conditions.append(
+            _status_condition(filters.status, filters.figures, filters.as_of, filters.period_end)
+        )
     if filters.start_bucket:
         conditions.append(start_bucket_expr().in_(filters.start_bucket))
     if filters.tier:
@@ -98,12 +100,14 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
     return conditions
 
 
-def _status_condition(statuses: list[ProjectStatus], figures: Figures, as_of: date | None) -> Any:
-    if as_of is None:
+def _status_condition(
+    statuses: list[ProjectStatus], figures: Figures, as_of: date | None, period_end: date | None
+) -> Any:
+    if as_of is None and period_end is None:
         # The status columns are kept in step with every report and review.
         column = getattr(Project, f"{progress_service.FIGURE_PREFIX[figures]}status")
         return column.in_(statuses)
-    current = progress_service.current_entries(figures, as_of=as_of)
+    current = progress_service.current_entries(figures, as_of=as_of, period_end=period_end)
     matching = (
         sa.select(current.c.project_id)
         .join(ProgressEntry, col(ProgressEntry.id) == current.c.entry_id)
@@ -142,7 +146,7 @@ def list_projects(session: Session, *, query: ProjectListQuery) -> tuple[list[Pr
             conditions, _order_by(query.sort), limit=query.limit, offset=query.offset
         )
     ids = list(session.execute(page).scalars())
-    read = _read_page(query.figures, query.as_of, dialect)
+    read = _read_page(query.figures, query.as_of, query.period_end, dialect)
     rows = {row.id: row for row in session.execute(read, {"ids": ids})}
     return [to_public(rows[i]._mapping, figures=query.figures) for i in ids], total
 
@@ -200,13 +204,15 @@ _PROJECT_COLUMNS = (
 _ENTRY_FIELDS = tuple(name for name in ProgressEntryPublic.model_fields if name != "project_code")
 
 
-def read_statement(figures: Figures, *, as_of: date | None = None) -> sa.Select[Any]:
+def read_statement(
+    figures: Figures, *, as_of: date | None = None, period_end: date | None = None
+) -> sa.Select[Any]:
     """Projects as the API shows them, each with its current entry: one row per project."""
     entry = ProgressEntry.__table__.alias("current_entry")  # type: ignore[attr-defined]
     project = Project.__table__  # type: ignore[attr-defined]
     current_id = current_entry_id(
-        progress_service.entry_conditions(figures, as_of=as_of),
-        month=progress_service.month_of(as_of),
+        progress_service.entry_conditions(figures, as_of=as_of, period_end=period_end),
+        month=progress_service.month_of(as_of, period_end),
     )
     return (
         sa.select(
@@ -230,14 +236,16 @@ def _read_one(figures: Figures, key: str) -> sa.Select[Any]:
 
 
 @lru_cache(maxsize=64)
-def _read_page(figures: Figures, as_of: date | None, dialect: str) -> sa.Select[Any]:
+def _read_page(
+    figures: Figures, as_of: date | None, period_end: date | None, dialect: str
+) -> sa.Select[Any]:
     """The projects whose ids the parameter `ids` lists, as `to_public` shapes them.
 
     Built once per figures, date and dialect: constructing the statement costs more than
     running it. The ids go as the dialect's `one_of_ids` takes them.
     """
     one_of = ONE_OF_IDS(dialect)(col(Project.id))
-    return read_statement(figures, as_of=as_of).where(one_of)
+    return read_statement(figures, as_of=as_of, period_end=period_end).where(one_of)
 
 
 def read_by_code(figures: Figures) -> sa.Select[Any]:
@@ -287,7 +295,11 @@ def to_public(values: Mapping[Any, Any], *, figures: Figures = Figures.latest) -
 def export_rows(session: Session, *, query: ProjectListQuery) -> Iterator[tuple[Any, ...]]:
     """Every matching project with its current figures, streamed from the cursor."""
     conditions = filter_conditions(session, query)
-    state = project_state(progress_service.current_entries(query.figures, as_of=query.as_of))
+    state = project_state(
+        progress_service.current_entries(
+            query.figures, as_of=query.as_of, period_end=query.period_end
+        )
+    )
     entry = state.entry
     statement = (
         state.select_from(
@@ -321,7 +333,11 @@ def export_rows(session: Session, *, query: ProjectListQuery) -> Iterator[tuple[
 def export_totals(session: Session, *, query: ProjectListQuery) -> tuple[int, int, int]:
     """Count, planned and reported investment of every matching project, from the database."""
     conditions = filter_conditions(session, query)
-    state = project_state(progress_service.current_entries(query.figures, as_of=query.as_of))
+    state = project_state(
+        progress_service.current_entries(
+            query.figures, as_of=query.as_of, period_end=query.period_end
+        )
+    )
     count, planned, invested = session.execute(
         state.select_from(
             sa.select(

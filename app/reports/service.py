@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from app import clock
 from app.models import Category, Park, Project
 from app.problems import InvalidInput, field_error
 from app.progress.current import project_state
@@ -57,7 +58,7 @@ def reconcile(session: Session, *, seed_dir: Path) -> Reconciliation:
             state=state,
             group=[dims[n] for n in names],
             conditions=queries.active_projects(),
-            reference_year=0.0,
+            frame=queries.Frame(year=clock.today().year, day=clock.today()),
         )
         return {
             tuple(row._mapping[f"key_{i}"] for i in range(len(names))): Figure(
@@ -279,12 +280,17 @@ def blockers(session: Session, *, filters: ProjectFilters) -> Blockers:
     """Open blockers per park, each with the report that raised it."""
     conditions = filter_conditions(session, filters)
     blocked = None
-    if filters.as_of is None:
+    if filters.as_of is None and filters.period_end is None:
         # Only projects whose row says they have blockers need their history ranked.
         flag = getattr(Project, f"{FIGURE_PREFIX[filters.figures]}open_issues")
         blocked = sa.select(col(Project.id)).where(flag)
     state = project_state(
-        current_entries(filters.figures, as_of=filters.as_of, project_ids=blocked)
+        current_entries(
+            filters.figures,
+            as_of=filters.as_of,
+            period_end=filters.period_end,
+            project_ids=blocked,
+        )
     )
     entry = state.entry
     items = session.execute(

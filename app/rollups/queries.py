@@ -7,13 +7,14 @@ project's figures come from the read model of `app.progress.current`.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
+from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ProjectYear
 from app.progress.current import ProjectState, present_state
 from app.projects.derived import construction_type_expr, start_bucket_expr
 
@@ -67,7 +68,57 @@ def dimensions(state: ProjectState, reporting_year: int) -> dict[str, Dimension]
     }
 
 
-def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
+# The verdict on a year's progress: behind (滞后) when the year's completion rate trails the
+# share of the year elapsed (序时进度) by more than this many percentage points, ahead (超前)
+# when it leads by more, on schedule (正常) in between.
+VERDICT_MARGIN_PCT = 5.0
+
+
+def elapsed_share(day: date, year: int) -> float:
+    """序时进度 of `year` at the end of `day` (0–1): whole months elapsed, plus the elapsed
+    days of `day`'s month as a share of that month, over twelve; so N/12 at the end of month N."""
+    if day.year < year:
+        return 0.0
+    if day.year > year:
+        return 1.0
+    next_month = date(year + day.month // 12, day.month % 12 + 1, 1)
+    days_in_month = (next_month - date(year, day.month, 1)).days
+    return (day.month - 1 + day.day / days_in_month) / 12
+
+
+_THIS_YEAR = sa.alias(ProjectYear.__table__, "this_year")  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """When the measures are taken: the calendar `year` of the year's measures, the `day`
+    they are seen at, and `prefix` of the opening figures (`official_` for official ones)."""
+
+    year: int
+    day: date
+    prefix: str = ""
+
+    @property
+    def reference_year(self) -> float:
+        """The end of `day` as a fractional year, e.g. 2020-12-31 -> 2021.0."""
+        days_in_year = (date(self.day.year + 1, 1, 1) - date(self.day.year, 1, 1)).days
+        return self.day.year + self.day.timetuple().tm_yday / days_in_year
+
+    @property
+    def project_year(self) -> Any:
+        """The `project_year` rows of `year`, joined to each project."""
+        return _THIS_YEAR
+
+    def join(self, query: Any) -> Any:
+        """`query` with each project's row of the year (plan and openings), where it has one."""
+        this_year = self.project_year
+        return query.outerjoin(
+            this_year,
+            sa.and_(this_year.c.project_id == col(Project.id), this_year.c.year == self.year),
+        )
+
+
+def measures(state: ProjectState, frame: Frame) -> list[Any]:
     """Aggregates per group; money stays exact integer sums.
 
     Each is written for the fewest operations per project row, which is where a rollup
@@ -76,7 +127,7 @@ def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
     """
     planned = col(Project.total_investment_wan)
     start, end = col(Project.start_year), col(Project.end_year)
-    reference = sa.literal(reference_year, sa.Float)
+    reference = sa.literal(frame.reference_year, sa.Float)
     # 序时进度: the share of the construction years elapsed at the reference date, compared
     # in whole years first so that only projects under way pay for the division.
     expected = sa.case(
@@ -92,6 +143,29 @@ def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
         (state.percent.is_not(None), weight * sa.cast(state.percent, sa.Float) / 100),
         else_=sa.cast(state.invested, sa.Float),
     )
+    # The year's measures, from the project's row of the year (`frame.join`).
+    this_year = frame.project_year.c
+    year_planned = this_year.planned_investment_wan
+    # 1–N 月完成投资: investment to date minus the year's opening; a project with no entry in
+    # the year has no row of it, and did not move.
+    year_invested = state.invested - sa.func.coalesce(
+        this_year[f"{frame.prefix}opening_invested_wan"], 0
+    )
+    elapsed = 100 * elapsed_share(frame.day, frame.year)
+    # A planned project's own rate against 序时进度, compared without dividing: invested
+    # over planned above (elapsed ± margin) / 100.
+    with_plan = year_planned > 0
+    invested_or_zero = sa.func.coalesce(year_invested, 0)
+
+    def rate_above(pct: float) -> Any:
+        return sa.and_(with_plan, invested_or_zero * 100 > year_planned * pct)
+
+    def rate_below(pct: float) -> Any:
+        return sa.and_(with_plan, invested_or_zero * 100 < year_planned * pct)
+
+    started = sa.and_(this_year.planned_start, col(Project.started_on) <= frame.day)
+    completed = sa.and_(this_year.planned_completion, col(Project.completed_on) <= frame.day)
+    finished = state.status.in_([ProjectStatus.completed.value, ProjectStatus.cancelled.value])
     return [
         sa.func.count().label("project_count"),
         sa.func.coalesce(sa.func.sum(planned), 0).label("total_investment_wan"),
@@ -103,6 +177,16 @@ def measures(state: ProjectState, *, reference_year: float) -> list[Any]:
         sa.func.count().filter(state.has_blocker).label("open_blockers"),
         sa.func.sum(weight * expected - reported).filter(known).label("gap_weighted"),
         sa.func.sum(weight).filter(known).label("gap_weight"),
+        sa.func.coalesce(sa.func.sum(year_planned), 0).label("year_planned_investment_wan"),
+        sa.func.coalesce(sa.func.sum(year_invested), 0).label("year_invested_wan"),
+        sa.func.count().filter(with_plan).label("year_planned_projects"),
+        sa.func.count().filter(rate_above(elapsed + VERDICT_MARGIN_PCT)).label("projects_ahead"),
+        sa.func.count().filter(rate_below(elapsed - VERDICT_MARGIN_PCT)).label("projects_behind"),
+        sa.func.count().filter(this_year.planned_start).label("planned_starts"),
+        sa.func.count().filter(started).label("actual_starts"),
+        sa.func.count().filter(this_year.planned_completion).label("planned_completions"),
+        sa.func.count().filter(completed).label("actual_completions"),
+        sa.func.count().filter(end < frame.day.year, ~finished).label("overdue"),
     ]
 
 
@@ -113,7 +197,7 @@ NULLABLE_MEASURES = frozenset({"gap_weighted", "gap_weight"})
 @lru_cache
 def measure_names() -> tuple[str, ...]:
     """The labels `measures` gives its aggregates, in order."""
-    return tuple(m.name for m in measures(present_state(), reference_year=0.0))
+    return tuple(m.name for m in measures(present_state(), Frame(year=2000, day=date(2000, 1, 1))))
 
 
 def aggregate(
@@ -122,7 +206,7 @@ def aggregate(
     state: ProjectState,
     group: Sequence[Dimension],
     conditions: Sequence[Any],
-    reference_year: float,
+    frame: Frame,
 ) -> Sequence[sa.Row[Any]]:
     """Aggregate the filtered projects by the given dimensions (none: the grand total)."""
     keys = [d.key.label(f"key_{i}") for i, d in enumerate(group)]
@@ -130,9 +214,9 @@ def aggregate(
         d.label.label(f"label_{i}") if d.label is not None else sa.null().label(f"label_{i}")
         for i, d in enumerate(group)
     ]
-    query = state.select_from(
-        sa.select(*keys, *labels, *measures(state, reference_year=reference_year))
-    ).where(*conditions)
+    query = frame.join(state.select_from(sa.select(*keys, *labels, *measures(state, frame)))).where(
+        *conditions
+    )
     if group:
         grouping = [d.key for d in group] + [d.label for d in group if d.label is not None]
         query = query.group_by(*grouping).order_by(*(d.order for d in group))
@@ -145,7 +229,7 @@ def aggregate_groupings(
     state: ProjectState,
     groupings: Sequence[Sequence[Dimension]],
     conditions: Sequence[Any],
-    reference_year: float,
+    frame: Frame,
 ) -> list[list[dict[str, Any]]]:
     """Aggregate the filtered projects once per grouping, as `aggregate` would.
 
@@ -160,7 +244,7 @@ def aggregate_groupings(
                 state=state,
                 group=group,
                 conditions=conditions,
-                reference_year=reference_year,
+                frame=frame,
             )
         ]
         for group in groupings

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.progress.current import ProjectState
-from app.rollups.queries import NULLABLE_MEASURES, Dimension, measure_names, measures
+from app.rollups.queries import NULLABLE_MEASURES, Dimension, Frame, measure_names, measures
 
 
 def aggregate_groupings(
@@ -19,7 +19,7 @@ def aggregate_groupings(
     state: ProjectState,
     groupings: Sequence[Sequence[Dimension]],
     conditions: Sequence[Any],
-    reference_year: float,
+    frame: Frame,
 ) -> list[list[dict[str, Any]]]:
     """Aggregate the filtered projects once per grouping, as `queries.aggregate` would, in one pass.
 
@@ -34,12 +34,14 @@ def aggregate_groupings(
     # groupings of the request from those, with GROUPING SETS, which over the projects
     # themselves would sort all of them. Every measure is a count or a sum, so summing the
     # groups' sums gives the same figures.
-    finest = state.select_from(
-        sa.select(
-            *(d.key.label(f"key_{i}") for i, d in enumerate(dims)),
-            *(d.label.label(f"label_{i}") for i, d in enumerate(dims) if d.label is not None),
-            *(d.order.label(f"order_{i}") for i, d in enumerate(dims)),
-            *measures(state, reference_year=reference_year),
+    finest = frame.join(
+        state.select_from(
+            sa.select(
+                *(d.key.label(f"key_{i}") for i, d in enumerate(dims)),
+                *(d.label.label(f"label_{i}") for i, d in enumerate(dims) if d.label is not None),
+                *(d.order.label(f"order_{i}") for i, d in enumerate(dims)),
+                *measures(state, frame),
+            )
         )
     ).where(*conditions)
     finest = finest.group_by(

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.models import ProjectStatus
 from app.progress.schemas import Figures
 from app.projects.schemas import ProjectFilters
+from app.rollups.queries import VERDICT_MARGIN_PCT
 
 
 class Dim(enum.StrEnum):
@@ -22,6 +23,29 @@ class Dim(enum.StrEnum):
     construction_type = "construction_type"
 
 
+class Verdict(enum.StrEnum):
+    """The year's progress against 序时进度 (the rule: `VERDICT_DESCRIPTION`)."""
+
+    ahead = "ahead"
+    on_schedule = "on_schedule"
+    behind = "behind"
+
+
+VERDICT_NAMES = {Verdict.ahead: "超前", Verdict.on_schedule: "正常", Verdict.behind: "滞后"}
+
+YEAR_DESCRIPTION = (
+    "The calendar year of the year's measures (`year_…`, starts, completions). Default: the "
+    "year of the day the figures are read at (the earlier of `period_end` and `as_of`, else "
+    "today). A past year reads every figure at its last day, as if `period_end` were 31 "
+    "December of it."
+)
+VERDICT_DESCRIPTION = (
+    "`ahead` (超前) when `year_completion_pct` exceeds `time_elapsed_pct` by more than "
+    f"{VERDICT_MARGIN_PCT:g} percentage points, `behind` (滞后) when it trails by more, "
+    "`on_schedule` (正常) in between; null without a plan for the year."
+)
+
+
 class RollupQuery(ProjectFilters):
     """Rollup query: one or two dimensions and the `/projects` filters."""
 
@@ -31,6 +55,8 @@ class RollupQuery(ProjectFilters):
         description="One dimension, or two (comma-separated) for a cross-tab.",
         examples=[["park"], ["park", "category"]],
     )
+
+    year: int | None = Field(default=None, ge=2000, le=2100, description=YEAR_DESCRIPTION)
 
     @field_validator("by", mode="before")
     @classmethod
@@ -64,6 +90,52 @@ class Measures(BaseModel):
         description="序时进度 gap in percentage points, investment-weighted: time-elapsed "
         "share of the construction years minus reported progress (percent complete, else "
         "invested / planned); positive is behind schedule. Null when nothing reports progress."
+    )
+    year_planned_investment_wan: int = Field(
+        description="年度计划投资: the plans in force for `year`, 万元."
+    )
+    year_invested_wan: int = Field(
+        description="1–N 月完成投资: investment to date at the day minus at the end of the year "
+        "before (the year's opening, from the entry current then; none: 0), 万元. A project "
+        "with no report in the year did not move."
+    )
+    year_completion_pct: float | None = Field(
+        description="年度完成率: `year_invested_wan` / `year_planned_investment_wan` × 100; "
+        "null without a plan."
+    )
+    time_elapsed_pct: float = Field(
+        description="序时进度: the share of `year` elapsed at the day, by months: N/12 × 100 "
+        "at the end of month N, the days of a month counting as their share of it."
+    )
+    year_gap_pct: float | None = Field(
+        description="`year_completion_pct` − `time_elapsed_pct`, percentage points (positive: "
+        "超过时间进度)."
+    )
+    verdict: Verdict | None = Field(description=VERDICT_DESCRIPTION)
+    year_planned_projects: int = Field(description="Projects with a plan for `year`.")
+    projects_ahead: int = Field(
+        description="Planned projects whose own year completion rate is ahead (same rule)."
+    )
+    projects_on_schedule: int = Field(description="Planned projects on schedule (same rule).")
+    projects_behind: int = Field(description="Planned projects behind (same rule).")
+    planned_starts: int = Field(description="Projects planned to start (新开工) in `year`.")
+    actual_starts: int = Field(
+        description="Of those, the ones whose `start` milestone has an actual date by the day."
+    )
+    start_rate_pct: float | None = Field(
+        description="开工率: actual_starts / planned_starts × 100; null without planned starts."
+    )
+    planned_completions: int = Field(description="Projects planned to complete in `year`.")
+    actual_completions: int = Field(
+        description="Of those, the ones whose `completion` milestone has an actual date by the day."
+    )
+    completion_rate_pct: float | None = Field(
+        description="竣工率: actual_completions / planned_completions × 100; null without "
+        "planned completions."
+    )
+    overdue: int = Field(
+        description="超期: projects past their planned end year (before the day's year) and "
+        "neither completed nor cancelled."
     )
 
 
@@ -139,7 +211,14 @@ class Rollup(BaseModel):
 
     by: list[Dim]
     figures: Figures
-    as_of: date | None = Field(description="The date the portfolio is seen at; null: now.")
+    as_of: date | None = Field(
+        description="Known on: the date the portfolio is seen as known at; null: now."
+    )
+    period_end: date | None = Field(
+        default=None, description="The period the figures are for ends this date; null: no bound."
+    )
+    year: int = Field(description="The calendar year of the year's measures.")
+    seen_at: date = Field(description="The day the figures are read at (序时进度 is taken at it).")
     reporting_year: int = Field(description="Year `construction_type` is relative to.")
     rows: list[RollupRow]
     row_totals: list[RollupRow] | None = Field(

@@ -24,7 +24,7 @@ from app.projects.derived import BEFORE_FIRST_BUCKET
 from app.projects.schemas import ProjectFilters
 from app.projects.service import filter_conditions
 from app.rollups import queries, queries_postgresql
-from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow
+from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow, Verdict
 
 CONSTRUCTION_TYPE_NAMES = {"new": "新建", "continuing": "续建", "planned": "计划"}
 
@@ -36,38 +36,52 @@ AGGREGATE_GROUPINGS = ByDialect(
 )
 
 
-def reference_year(day: date) -> float:
-    """The end of `day` as a fractional year, e.g. 2020-12-31 -> 2021.0."""
-    days_in_year = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
-    return day.year + day.timetuple().tm_yday / days_in_year
-
-
 def figures_state(
     figures: Figures,
-    as_of: date | None,
     *,
+    as_of: date | None = None,
+    period_end: date | None = None,
     dialect: str,
     whole_portfolio: bool = False,
 ) -> ProjectState:
     """Where the figures come from: the project rows for the present, else history."""
-    if as_of is None:
+    if as_of is None and period_end is None:
         return present_state(FIGURE_PREFIX[figures])
     return CURRENT_STATE(dialect)(
-        entry_conditions(figures, as_of=as_of),
-        month=month_of(as_of),
+        entry_conditions(figures, as_of=as_of, period_end=period_end),
+        month=month_of(as_of, period_end),
         whole_portfolio=whole_portfolio,
     )
+
+
+def year_of(query: RollupQuery) -> tuple[int, date | None]:
+    """The year of the year's measures, and the period end the rollup then reads at.
+
+    A past year is read at its last day (unless an earlier `period_end` or `as_of` is given).
+    """
+    day = query.seen_at()
+    year = query.year if query.year is not None else day.year
+    period_end = query.period_end
+    if year < day.year:
+        period_end = min(date(year, 12, 31), period_end or date(year, 12, 31))
+    return year, period_end
 
 
 def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
     """Group the filtered portfolio by `query.by`; every sum comes from the database."""
     conditions = filter_conditions(session, query)
     dialect = session.get_bind().dialect.name
+    year, period_end = year_of(query)
     state = figures_state(
-        query.figures, query.as_of, dialect=dialect, whole_portfolio=query.whole_portfolio()
+        query.figures,
+        as_of=query.as_of,
+        period_end=period_end,
+        dialect=dialect,
+        whole_portfolio=query.whole_portfolio(),
     )
     reporting_year = query.effective_reporting_year()
-    reference = reference_year(query.as_of or clock.today())
+    day = min(d for d in (query.as_of, period_end, clock.today()) if d is not None)
+    frame = queries.Frame(year=year, day=day, prefix=FIGURE_PREFIX[query.figures])
     dims = queries.dimensions(state, reporting_year)
 
     crosstab = len(query.by) == 2
@@ -79,22 +93,26 @@ def build_rollup(session: Session, *, query: RollupQuery) -> Rollup:
         state=state,
         groupings=[[dims[d] for d in by] for by in groupings],
         conditions=conditions,
-        reference_year=reference,
+        frame=frame,
     )
+    elapsed = round(100 * queries.elapsed_share(day, year), 1)
 
     def rows(index: int) -> list[RollupRow]:
         by = groupings[index]
-        return [_row(values, by, query, reporting_year) for values in results[index]]
+        return [_row(values, by, query, reporting_year, elapsed) for values in results[index]]
 
     return Rollup(
         by=query.by,
         figures=query.figures,
         as_of=query.as_of,
+        period_end=query.period_end,
+        year=year,
+        seen_at=day,
         reporting_year=reporting_year,
         rows=rows(0),
         row_totals=rows(1) if crosstab else None,
         column_totals=rows(2) if crosstab else None,
-        totals=_measures(results[-1][0]),
+        totals=_measures(results[-1][0], elapsed),
     )
 
 
@@ -179,10 +197,34 @@ def cached_rollup(
     return answer
 
 
-def _measures(values: Mapping[str, Any]) -> Measures:
+def verdict(gap_pct: float | None) -> Verdict | None:
+    """The year's verdict for a gap to 序时进度 in percentage points (None: no plan)."""
+    if gap_pct is None:
+        return None
+    if gap_pct > queries.VERDICT_MARGIN_PCT:
+        return Verdict.ahead
+    if gap_pct < -queries.VERDICT_MARGIN_PCT:
+        return Verdict.behind
+    return Verdict.on_schedule
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _measures(values: Mapping[str, Any], elapsed: float) -> Measures:
     planned = int(values["total_investment_wan"])
     invested = int(values["invested_to_date_wan"])
     weight = values["gap_weight"]
+    year_planned = int(values["year_planned_investment_wan"])
+    year_invested = int(values["year_invested_wan"])
+    year_rate = _pct(year_invested, year_planned)
+    gap = None if year_rate is None else round(year_rate - elapsed, 1)
+    with_plan = int(values["year_planned_projects"])
+    ahead, behind = int(values["projects_ahead"]), int(values["projects_behind"])
+    starts, started = int(values["planned_starts"]), int(values["actual_starts"])
+    completions = int(values["planned_completions"])
+    completed = int(values["actual_completions"])
     return Measures(
         project_count=values["project_count"],
         total_investment_wan=planned,
@@ -191,11 +233,32 @@ def _measures(values: Mapping[str, Any]) -> Measures:
         status_counts={s: int(values[f"count_{s.value}"]) for s in ProjectStatus},
         open_blockers=int(values["open_blockers"]),
         schedule_gap_pct=round(100 * values["gap_weighted"] / weight, 1) if weight else None,
+        year_planned_investment_wan=year_planned,
+        year_invested_wan=year_invested,
+        year_completion_pct=year_rate,
+        time_elapsed_pct=elapsed,
+        year_gap_pct=gap,
+        verdict=verdict(gap),
+        year_planned_projects=with_plan,
+        projects_ahead=ahead,
+        projects_on_schedule=with_plan - ahead - behind,
+        projects_behind=behind,
+        planned_starts=starts,
+        actual_starts=started,
+        start_rate_pct=_pct(started, starts),
+        planned_completions=completions,
+        actual_completions=completed,
+        completion_rate_pct=_pct(completed, completions),
+        overdue=int(values["overdue"]),
     )
 
 
 def _row(
-    values: Mapping[str, Any], by: Sequence[Dim], query: RollupQuery, reporting_year: int
+    values: Mapping[str, Any],
+    by: Sequence[Dim],
+    query: RollupQuery,
+    reporting_year: int,
+    elapsed: float,
 ) -> RollupRow:
     fields: dict[str, Any] = {}
     drill: dict[str, Any] = {}
@@ -206,7 +269,7 @@ def _row(
     if Dim.construction_type in by:
         drill["reporting_year"] = reporting_year
     return RollupRow(
-        **_measures(values).model_dump(), **fields, projects=projects_link(query, drill)
+        **_measures(values, elapsed).model_dump(), **fields, projects=projects_link(query, drill)
     )
 
 
@@ -240,6 +303,8 @@ def projects_link(filters: ProjectFilters, overrides: dict[str, Any]) -> str:
         params.append(("figures", filters.figures.value))
     if filters.as_of is not None:
         params.append(("as_of", filters.as_of.isoformat()))
+    if filters.period_end is not None:
+        params.append(("period_end", filters.period_end.isoformat()))
     reporting_year = overrides.get("reporting_year", filters.reporting_year)
     if reporting_year is not None:
         params.append(("reporting_year", str(reporting_year)))

@@ -4,7 +4,7 @@ from typing import Any
 
 from app.exports.writers import Column, Table
 from app.models import ProjectStatus
-from app.rollups.schemas import Dim, Measures, Rollup, RollupRow
+from app.rollups.schemas import VERDICT_NAMES, Dim, Measures, Rollup, RollupRow
 
 _DIMENSION_COLUMNS: dict[Dim, list[tuple[str, Column]]] = {
     Dim.park: [("park_id", Column("园区编号", 14)), ("park_name", Column("园区", 26))],
@@ -27,6 +27,19 @@ _MEASURE_COLUMNS = [
     Column("取消", 8),
     Column("存在问题项目数", 14),
     Column("序时进度差（百分点）", 18),
+    Column("年度计划投资（万元）", 18),
+    Column("年度完成投资（万元）", 18),
+    Column("年度完成率（%）", 14),
+    Column("序时进度（%）", 12),
+    Column("超/低于序时进度（百分点）", 22),
+    Column("评价", 8),
+    Column("计划新开工", 10),
+    Column("实际开工", 10),
+    Column("开工率（%）", 12),
+    Column("计划竣工", 10),
+    Column("实际竣工", 10),
+    Column("竣工率（%）", 12),
+    Column("超期项目", 10),
 ]
 
 
@@ -40,6 +53,19 @@ def _measures(m: Measures) -> list[Any]:
         *(m.status_counts.get(s, 0) for s in ProjectStatus),
         m.open_blockers,
         m.schedule_gap_pct,
+        m.year_planned_investment_wan,
+        m.year_invested_wan,
+        m.year_completion_pct,
+        m.time_elapsed_pct,
+        m.year_gap_pct,
+        VERDICT_NAMES[m.verdict] if m.verdict else None,
+        m.planned_starts,
+        m.actual_starts,
+        m.start_rate_pct,
+        m.planned_completions,
+        m.actual_completions,
+        m.completion_rate_pct,
+        m.overdue,
     ]
 
 
@@ -59,5 +85,7 @@ def rollup_table(rollup: Rollup) -> Table:
         notes=[
             f"口径：{'仅已审核报告' if rollup.figures == 'official' else '全部报告（最新）'}",
             f"截至：{rollup.as_of or '当前'}",
+            f"数据期末：{rollup.period_end or '不限'}",
+            f"年度：{rollup.year}年，序时进度按月计（第N月末为N/12）",
         ],
     )
