@@ -420,6 +420,7 @@ class Milestone(SQLModel, table=True):
         sa.UniqueConstraint("project_id", "kind", name="uq_milestone_project_kind"),
         sa.CheckConstraint(_in("kind", MilestoneKind), name="kind_known"),
         sa.Index("ix_milestone_kind_actual_date", "kind", "actual_date"),
+        sa.Index("ix_milestone_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

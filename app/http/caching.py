@@ -10,7 +10,7 @@ from sqlmodel import col
 from app import clock
 from app.db import Statements, StatementsDep
 from app.exports.writers import EXPORT_RESPONSES
-from app.models import Park, ProgressEntry, Project
+from app.models import Milestone, Park, PlanRevision, ProgressEntry, Project
 from app.problems import AppError
 
 
@@ -26,11 +26,14 @@ _DATA_VERSION = sa.select(
     sa.select(sa.func.max(col(Project.updated_at))).scalar_subquery().label("last_change"),
     sa.select(sa.func.max(col(Project.id))).scalar_subquery().label("last_project"),
     sa.select(sa.func.sum(col(Park.version))).scalar_subquery().label("park_versions"),
+    sa.select(sa.func.max(col(PlanRevision.id))).scalar_subquery().label("last_plan"),
+    sa.select(sa.func.max(col(Milestone.updated_at))).scalar_subquery().label("last_milestone"),
 )
 
 
 async def data_version(statements: Statements) -> str:
-    """Changes whenever a report is added or reviewed, or a project or park changes."""
+    """Changes whenever a report is added or reviewed, or a project, park, plan or milestone
+    changes."""
     row = await statements.first(_DATA_VERSION, {})
     assert row is not None  # an aggregate without GROUP BY always answers one row
     return "|".join(str(part) for part in row.values())

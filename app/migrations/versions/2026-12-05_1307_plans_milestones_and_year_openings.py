@@ -1,4 +1,4 @@
-"""plans milestones and the year"s opening figures
+"""Annual plans and their revisions, life-cycle milestones, each project's year openings.
 
 Revision ID: 76f7a4e01b40
 Revises: 7c4e2a91b5d0
@@ -51,6 +51,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_milestone_kind_actual_date", ["kind", "actual_date"], unique=False
         )
+        batch_op.create_index("ix_milestone_updated_at", ["updated_at"], unique=False)
 
     op.create_table(
         "plan_revision",
@@ -126,6 +127,7 @@ def downgrade() -> None:
     op.drop_table("project_year")
     op.drop_table("plan_revision")
     with op.batch_alter_table("milestone", schema=None) as batch_op:
+        batch_op.drop_index("ix_milestone_updated_at")
         batch_op.drop_index("ix_milestone_kind_actual_date")
 
     op.drop_table("milestone")
