@@ -55,15 +55,19 @@ def month_of(*days: date | None) -> str | None:
 
 
 def entry_conditions(
-    figures: Figures, *, as_of: date | None = None, period_end: date | None = None
+    figures: Figures,
+    *,
+    as_of: date | None = None,
+    period_end: date | None = None,
+    entry: Any = current.NEWEST,
 ) -> list[Any]:
-    """Which entries may state a project's figures, as conditions on `current.NEWEST`.
+    """Which entries may state a project's figures, as conditions on `entry` (by default the
+    current-entry lookup's `current.NEWEST`).
 
     `as_of`: as known at the end of that day (reports received later are unseen, and none
     can describe a later day). `period_end`: the figures for the period ending that day
     (reports describing later days are unseen, whenever they arrived).
     """
-    entry = current.NEWEST
     conditions: list[Any] = []
     if figures is Figures.official:
         conditions.append(col(entry.review_state) == ReviewState.approved)

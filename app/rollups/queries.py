@@ -5,6 +5,7 @@ These forms are portable; `app/rollups/queries_postgresql.py` holds PostgreSQL's
 project's figures come from the read model of `app.progress.current`.
 """
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ProjectYear
+from app.models import (
+    Category,
+    Milestone,
+    MilestoneKind,
+    Park,
+    ProgressEntry,
+    Project,
+    ProjectStatus,
+    ProjectYear,
+)
 from app.progress.current import ProjectState, present_state
 from app.projects.derived import construction_type_expr, start_bucket_expr
 
@@ -385,3 +395,161 @@ def blockers_by_park(
         .order_by(col(Park.position))
     )
     return session.execute(query).all()
+
+
+class Interval(enum.StrEnum):
+    """The periods of a series."""
+
+    month = "month"
+    quarter = "quarter"
+
+
+def bucket(year: Any, month: Any, interval: Interval) -> Any:
+    """A period's number, counting from year 0: months, or quarters."""
+    if interval is Interval.month:
+        return year * 12 + month - 1
+    return year * 4 + (month - 1) // 3
+
+
+def _group_columns(group: Sequence[Dimension]) -> list[Any]:
+    return [
+        *(d.key.label(f"key_{i}") for i, d in enumerate(group)),
+        *(
+            (d.label if d.label is not None else sa.null()).label(f"label_{i}")
+            for i, d in enumerate(group)
+        ),
+        *(d.order.label(f"order_{i}") for i, d in enumerate(group)),
+    ]
+
+
+def _grouped(query: Any, period: Any, group: Sequence[Dimension]) -> Any:
+    return query.group_by(
+        period, *(d.key for d in group), *(d.label for d in group if d.label is not None)
+    )
+
+
+def counting_entries(entry_conditions: Sequence[Any], *, last_period: str) -> sa.Subquery:
+    """Each project's counting entry of each period up to `last_period` (the newest revision
+    among those `entry_conditions`, on `progress_entry`, keep), numbered within the project."""
+    entry = ProgressEntry.__table__  # type: ignore[attr-defined]
+    ranked = (
+        sa.select(
+            entry.c.project_id,
+            entry.c.period,
+            entry.c.status,
+            entry.c.invested_to_date_wan,
+            sa.func.row_number()
+            .over(
+                partition_by=(entry.c.project_id, entry.c.period), order_by=entry.c.revision.desc()
+            )
+            .label("newest"),
+        )
+        .where(entry.c.period <= last_period, *entry_conditions)
+        .subquery("ranked")
+    )
+    return sa.select(ranked).where(ranked.c.newest == 1).subquery("counting")
+
+
+def series_of_reports(
+    session: Session,
+    *,
+    counting: sa.Subquery,
+    interval: Interval,
+    first_period: str,
+    group: Sequence[Dimension],
+    conditions: Sequence[Any],
+) -> Sequence[sa.Row[Any]]:
+    """Per period of the series and group: projects resumed (复工: under construction after a
+    suspended period) and investment completed (the rise of investment to date over the
+    project's previous amount; a first amount counts whole)."""
+    moves = sa.select(
+        counting.c.project_id,
+        counting.c.period,
+        counting.c.status,
+        sa.func.lag(counting.c.status)
+        .over(partition_by=counting.c.project_id, order_by=counting.c.period)
+        .label("before"),
+    ).subquery("moves")
+    amounts = (
+        sa.select(
+            counting.c.project_id,
+            counting.c.period,
+            (
+                counting.c.invested_to_date_wan
+                - sa.func.coalesce(
+                    sa.func.lag(counting.c.invested_to_date_wan).over(
+                        partition_by=counting.c.project_id, order_by=counting.c.period
+                    ),
+                    0,
+                )
+            ).label("added"),
+        )
+        .where(counting.c.invested_to_date_wan.is_not(None))
+        .subquery("amounts")
+    )
+    rows: list[sa.Row[Any]] = []
+    for source, measure in (
+        (
+            moves,
+            sa.func.count()
+            .filter(
+                moves.c.status == ProjectStatus.under_construction.value,
+                moves.c.before == ProjectStatus.suspended.value,
+            )
+            .label("resumed"),
+        ),
+        (amounts, sa.func.coalesce(sa.func.sum(amounts.c.added), 0).label("invested_wan")),
+    ):
+        period = bucket(
+            sa.cast(sa.func.substr(source.c.period, 1, 4), sa.Integer),
+            sa.cast(sa.func.substr(source.c.period, 6, 2), sa.Integer),
+            interval,
+        ).label("bucket")
+        query = (
+            present_state()
+            .select_from(sa.select(period, *_group_columns(group), measure))
+            .join(source, source.c.project_id == col(Project.id))
+            .where(source.c.period >= first_period, *conditions)
+        )
+        rows += session.execute(_grouped(query, period, group)).all()
+    return rows
+
+
+def series_of_milestones(
+    session: Session,
+    *,
+    interval: Interval,
+    first_day: date,
+    last_day: date,
+    recorded_before: Any | None,
+    group: Sequence[Dimension],
+    conditions: Sequence[Any],
+) -> Sequence[sa.Row[Any]]:
+    """Per period of the series and group: projects started (开工), completed (竣工) and
+    commissioned (投产), by the actual dates of those milestones."""
+    actual = col(Milestone.actual_date)
+    period = bucket(sa.extract("year", actual), sa.extract("month", actual), interval).label(
+        "bucket"
+    )
+    kind = col(Milestone.kind)
+    query = (
+        present_state()
+        .select_from(
+            sa.select(
+                period,
+                *_group_columns(group),
+                sa.func.count().filter(kind == MilestoneKind.start.value).label("started"),
+                sa.func.count().filter(kind == MilestoneKind.completion.value).label("completed"),
+                sa.func.count().filter(kind == MilestoneKind.operation.value).label("commissioned"),
+            )
+        )
+        .join(Milestone, col(Milestone.project_id) == col(Project.id))
+        .where(
+            kind.in_([MilestoneKind.start, MilestoneKind.completion, MilestoneKind.operation]),
+            actual.between(first_day, last_day),
+            *conditions,
+        )
+    )
+    if recorded_before is not None:
+        query = query.where(col(Milestone.actual_recorded_at) < recorded_before)
+    return session.execute(_grouped(query, period, group)).all()

@@ -13,8 +13,8 @@ from app.http import metrics
 from app.http.caching import CACHE_RESPONSES, ETag
 from app.problems import problem_responses
 from app.rollups import service
-from app.rollups.schemas import Rollup, RollupQuery
-from app.rollups.tables import rollup_table
+from app.rollups.schemas import Rollup, RollupQuery, Series, SeriesQuery
+from app.rollups.tables import rollup_table, series_table
 
 router = APIRouter(prefix="/rollups", tags=["rollups"])
 
@@ -60,3 +60,30 @@ async def get_rollup(
         )
     # Encoded once per cached rollup rather than validated and serialized on every answer.
     return Response(answer.json, media_type="application/json", headers={"ETag": etag})
+
+
+@router.get(
+    "/series",
+    response_model=Series,
+    status_code=200,
+    summary="Starts, resumptions, completions and investment per month or quarter",
+    responses={**CACHE_RESPONSES, **problem_responses(401, 422)},
+)
+async def get_series(
+    _: Reader,
+    session: SessionDep,
+    query: Annotated[SeriesQuery, Query()],
+    accepted: Accepted,
+    etag: ETag,
+) -> Response:
+    """Per period (and group): projects started (开工), resumed (复工), started or resumed
+    (开复工), completed (竣工) and commissioned (投产), and investment completed (万元).
+    Quarter counts like "一季度 348 个项目开复工, 58 个项目竣工投产" come straight from
+    `interval=quarter`."""
+    with metrics.rollup_timer(["series", *query.by]):
+        series = await run_in_threadpool(service.build_series, session, query=query)
+    if export := query.format or accepted:
+        return await run_in_threadpool(export_response, series_table(series), export, etag=etag)
+    return Response(
+        series.model_dump_json(by_alias=True), media_type="application/json", headers={"ETag": etag}
+    )

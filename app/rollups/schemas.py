@@ -3,12 +3,12 @@
 import enum
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.models import ProjectStatus
 from app.progress.schemas import Figures
 from app.projects.schemas import ProjectFilters
-from app.rollups.queries import VERDICT_MARGIN_PCT
+from app.rollups.queries import VERDICT_MARGIN_PCT, Interval
 
 
 class Dim(enum.StrEnum):
@@ -46,6 +46,15 @@ VERDICT_DESCRIPTION = (
 )
 
 
+def split_dims(value: object) -> object:
+    """`by` as a list, from comma-separated or repeated parameters."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [p.strip() for item in value for p in str(item).split(",") if p.strip()]
+    return value
+
+
 class RollupQuery(ProjectFilters):
     """Rollup query: one or two dimensions and the `/projects` filters."""
 
@@ -58,14 +67,7 @@ class RollupQuery(ProjectFilters):
 
     year: int | None = Field(default=None, ge=2000, le=2100, description=YEAR_DESCRIPTION)
 
-    @field_validator("by", mode="before")
-    @classmethod
-    def _split_by(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [value]
-        if isinstance(value, list):
-            return [p.strip() for item in value for p in str(item).split(",") if p.strip()]
-        return value
+    _split_by = field_validator("by", mode="before")(split_dims)
 
     @field_validator("by")
     @classmethod
@@ -228,3 +230,104 @@ class Rollup(BaseModel):
         default=None, description="Cross-tab only: totals per value of the second dimension."
     )
     totals: Measures = Field(description="The grand total, computed by the database.")
+
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+SERIES_DIMS = (Dim.park, Dim.category, Dim.start_year, Dim.start_bucket, Dim.tier)
+MAX_SERIES_PERIODS = 120
+
+
+class SeriesQuery(ProjectFilters):
+    """A series: periods from `from` to `to`, optionally by up to two project dimensions."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    interval: Interval = Field(
+        default=Interval.month, description="`month`, or `quarter` (calendar quarters)."
+    )
+    from_: str = Field(
+        alias="from",
+        pattern=MONTH_PATTERN,
+        description="The first month (YYYY-MM); with `quarter`, its quarter is the first.",
+        examples=["2026-01"],
+    )
+    to: str = Field(
+        pattern=MONTH_PATTERN,
+        description="The last month (YYYY-MM); with `quarter`, its quarter is the last.",
+        examples=["2026-06"],
+    )
+    by: list[Dim] = Field(
+        default_factory=list,
+        max_length=2,
+        description="None (the portfolio per period), or one or two of `park`, `category`, "
+        "`start_year`, `start_bucket`, `tier` (comma-separated).",
+        examples=[["park"]],
+    )
+
+    _split_by = field_validator("by", mode="before")(split_dims)
+
+    @field_validator("by")
+    @classmethod
+    def _project_dims(cls, value: list[Dim]) -> list[Dim]:
+        if len(set(value)) != len(value):
+            raise ValueError("the two dimensions must differ")
+        if others := [d.value for d in value if d not in SERIES_DIMS]:
+            raise ValueError(f"a series is not cut by {', '.join(others)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SeriesQuery":
+        if self.from_ > self.to:
+            raise ValueError("`from` must not be after `to`")
+        first, last = self.from_.split("-"), self.to.split("-")
+        months = (int(last[0]) - int(first[0])) * 12 + int(last[1]) - int(first[1]) + 1
+        if months > MAX_SERIES_PERIODS:
+            raise ValueError(f"a series spans at most {MAX_SERIES_PERIODS} months")
+        return self
+
+
+class SeriesFigures(BaseModel):
+    """What a period counts."""
+
+    started: int = Field(
+        description="开工: projects whose `start` milestone's actual date falls in it."
+    )
+    resumed: int = Field(
+        description="复工: projects reported under construction after a period reported suspended."
+    )
+    started_or_resumed: int = Field(description="开复工: `started` + `resumed`.")
+    completed: int = Field(description="竣工: actual `completion` milestone dates in it.")
+    commissioned: int = Field(description="投产: actual `operation` milestone dates in it.")
+    invested_wan: int = Field(
+        description="Investment completed in it, 万元: the rise of each project's investment to "
+        "date over its previous reported amount (a first amount counts whole)."
+    )
+
+
+class SeriesRow(SeriesFigures):
+    """One period of one group."""
+
+    period: str = Field(description="`YYYY-MM`, or `YYYY-Qn` for quarters.", examples=["2026-Q1"])
+    period_name: str = Field(examples=["2026年一季度"])
+    park_id: str | None = None
+    park_name: str | None = None
+    category: str | None = None
+    category_name: str | None = None
+    start_year: int | None = None
+    start_bucket: str | None = None
+    start_bucket_name: str | None = None
+    tier: str | None = None
+    tier_name: str | None = None
+
+
+class Series(BaseModel):
+    """Counts and investment per period: by group in `rows`, for the portfolio in `totals`."""
+
+    interval: Interval
+    from_: str = Field(serialization_alias="from")
+    to: str
+    by: list[Dim]
+    figures: Figures
+    as_of: date | None = Field(description="Known on: reports and dates recorded by then.")
+    rows: list[SeriesRow] = Field(description="Per period and group, periods with activity only.")
+    totals: list[SeriesRow] = Field(description="Per period of the range, every period.")

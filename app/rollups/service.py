@@ -3,7 +3,7 @@
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from threading import Lock
 from time import monotonic
@@ -15,16 +15,31 @@ from sqlmodel import Session
 from app import clock
 from app.config import API_PREFIX
 from app.db import ByDialect
-from app.models import STATUS_NAMES, TIER_NAMES, ProjectStatus, Tier
+from app.models import STATUS_NAMES, TIER_NAMES, ProgressEntry, ProjectStatus, Tier
 from app.progress import current, current_postgresql
 from app.progress.current import ProjectState, present_state
 from app.progress.schemas import Figures
-from app.progress.service import FIGURE_PREFIX, entry_conditions, month_of
+from app.progress.service import (
+    FIGURE_PREFIX,
+    end_of_day_utc,
+    entry_conditions,
+    month_of,
+)
 from app.projects.derived import BEFORE_FIRST_BUCKET
 from app.projects.schemas import ProjectFilters
 from app.projects.service import filter_conditions
 from app.rollups import queries, queries_postgresql
-from app.rollups.schemas import Dim, Measures, Rollup, RollupQuery, RollupRow, Verdict
+from app.rollups.schemas import (
+    Dim,
+    Measures,
+    Rollup,
+    RollupQuery,
+    RollupRow,
+    Series,
+    SeriesQuery,
+    SeriesRow,
+    Verdict,
+)
 
 CONSTRUCTION_TYPE_NAMES = {"new": "新建", "continuing": "续建", "planned": "计划"}
 
@@ -310,3 +325,141 @@ def projects_link(filters: ProjectFilters, overrides: dict[str, Any]) -> str:
         params.append(("reporting_year", str(reporting_year)))
     query = urlencode(params, safe=",")
     return f"{API_PREFIX}/projects" + (f"?{query}" if query else "")
+
+
+_QUARTER_NAMES = ("一", "二", "三", "四")
+
+
+def _period(number: int, interval: queries.Interval) -> tuple[str, str]:
+    """A period's key and Chinese name from its number (`queries.bucket`)."""
+    if interval is queries.Interval.month:
+        year, month = divmod(number, 12)
+        return f"{year:04d}-{month + 1:02d}", f"{year}年{month + 1}月"
+    year, quarter = divmod(number, 4)
+    return f"{year:04d}-Q{quarter + 1}", f"{year}年{_QUARTER_NAMES[quarter]}季度"
+
+
+def _month_number(month: str, interval: queries.Interval) -> int:
+    year, number = int(month[:4]), int(month[5:7])
+    return (
+        year * 12 + number - 1
+        if interval is queries.Interval.month
+        else year * 4 + (number - 1) // 3
+    )
+
+
+_SERIES_FIGURES = ("started", "resumed", "completed", "commissioned", "invested_wan")
+
+
+def build_series(session: Session, *, query: SeriesQuery) -> Series:
+    """Starts, resumptions, completions, commissionings and investment per period and group."""
+    interval = query.interval
+    first, last = _month_number(query.from_, interval), _month_number(query.to, interval)
+    # The whole periods the range touches: a quarter from its first month to its last.
+    first_key, last_key = _period(first, interval)[0], _period(last, interval)[0]
+    if interval is queries.Interval.quarter:
+        first_month = f"{first_key[:4]}-{3 * (first % 4) + 1:02d}"
+        last_month = f"{last_key[:4]}-{3 * (last % 4) + 3:02d}"
+    else:
+        first_month, last_month = query.from_, query.to
+    first_day = date(int(first_month[:4]), int(first_month[5:7]), 1)
+    end_year, end_month = int(last_month[:4]), int(last_month[5:7])
+    last_day = date(end_year + end_month // 12, end_month % 12 + 1, 1) - timedelta(days=1)
+    if query.as_of is not None:
+        last_day = min(last_day, query.as_of)
+
+    conditions = filter_conditions(session, query)
+    dims = queries.dimensions(present_state(), query.effective_reporting_year())
+    group = [dims[d] for d in query.by]
+    counting = queries.counting_entries(
+        entry_conditions(query.figures, as_of=query.as_of, entry=ProgressEntry),
+        last_period=last_month,
+    )
+    found = [
+        *queries.series_of_reports(
+            session,
+            counting=counting,
+            interval=interval,
+            first_period=first_month,
+            group=group,
+            conditions=conditions,
+        ),
+        *queries.series_of_milestones(
+            session,
+            interval=interval,
+            first_day=first_day,
+            last_day=last_day,
+            recorded_before=None if query.as_of is None else end_of_day_utc(query.as_of),
+            group=group,
+            conditions=conditions,
+        ),
+    ]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in found:
+        found_values = row._mapping
+        key = (
+            int(found_values["bucket"]),
+            *(found_values[f"key_{i}"] for i in range(len(group))),
+        )
+        cell = merged.setdefault(
+            key,
+            {
+                **dict.fromkeys(_SERIES_FIGURES, 0),
+                **{
+                    k: v
+                    for k, v in found_values.items()
+                    if k.startswith(("key_", "label_", "order_"))
+                },
+            },
+        )
+        for name in _SERIES_FIGURES:
+            if name in found_values:
+                cell[name] += int(found_values[name])
+    ordered = sorted(
+        merged.items(),
+        key=lambda item: (item[0][0], *(item[1][f"order_{i}"] for i in range(len(group)))),
+    )
+    rows = [
+        _series_row(number, cell, query.by, interval)
+        for (number, *_), cell in ordered
+        if first <= number <= last
+    ]
+    totals = []
+    for number in range(first, last + 1):
+        cell = dict.fromkeys(_SERIES_FIGURES, 0)
+        for (bucket, *_), values in merged.items():
+            if bucket == number:
+                for name in _SERIES_FIGURES:
+                    cell[name] += values[name]
+        totals.append(_series_row(number, cell, [], interval))
+    return Series(
+        interval=interval,
+        from_=first_key,
+        to=last_key,
+        by=query.by,
+        figures=query.figures,
+        as_of=query.as_of,
+        rows=rows,
+        totals=totals,
+    )
+
+
+def _series_row(
+    number: int, cell: Mapping[str, Any], by: Sequence[Dim], interval: queries.Interval
+) -> SeriesRow:
+    key, name = _period(number, interval)
+    fields: dict[str, Any] = {}
+    for i, dim in enumerate(by):
+        fields.update(_dimension_fields(dim, cell[f"key_{i}"], cell[f"label_{i}"]))
+    started, resumed = int(cell["started"]), int(cell["resumed"])
+    return SeriesRow(
+        period=key,
+        period_name=name,
+        started=started,
+        resumed=resumed,
+        started_or_resumed=started + resumed,
+        completed=int(cell["completed"]),
+        commissioned=int(cell["commissioned"]),
+        invested_wan=int(cell["invested_wan"]),
+        **fields,
+    )

@@ -4,7 +4,7 @@ from typing import Any
 
 from app.exports.writers import Column, Table
 from app.models import ProjectStatus
-from app.rollups.schemas import VERDICT_NAMES, Dim, Measures, Rollup, RollupRow
+from app.rollups.schemas import VERDICT_NAMES, Dim, Measures, Rollup, RollupRow, Series, SeriesRow
 
 _DIMENSION_COLUMNS: dict[Dim, list[tuple[str, Column]]] = {
     Dim.park: [("park_id", Column("园区编号", 14)), ("park_name", Column("园区", 26))],
@@ -87,5 +87,48 @@ def rollup_table(rollup: Rollup) -> Table:
             f"截至：{rollup.as_of or '当前'}",
             f"数据期末：{rollup.period_end or '不限'}",
             f"年度：{rollup.year}年，序时进度按月计（第N月末为N/12）",
+        ],
+    )
+
+
+_SERIES_COLUMNS = [
+    Column("开工", 8),
+    Column("复工", 8),
+    Column("开复工", 8),
+    Column("竣工", 8),
+    Column("投产", 8),
+    Column("完成投资（万元）", 16),
+]
+
+
+def _series_figures(r: SeriesRow) -> list[Any]:
+    return [r.started, r.resumed, r.started_or_resumed, r.completed, r.commissioned, r.invested_wan]
+
+
+def series_table(series: Series) -> Table:
+    """A series by period (and group), with its totals row summing the range."""
+    keys = [(key, column) for dim in series.by for key, column in _DIMENSION_COLUMNS[dim]]
+    rows = series.rows if series.by else series.totals
+    return Table(
+        title="分期统计",
+        columns=[Column("期间", 14), *(column for _, column in keys), *_SERIES_COLUMNS],
+        rows=[
+            [r.period_name, *(getattr(r, key) for key, _ in keys), *_series_figures(r)]
+            for r in rows
+        ],
+        totals=[
+            "合计",
+            *([None] * len(keys)),
+            *(
+                sum(values)
+                for values in zip(*(_series_figures(r) for r in series.totals), strict=True)
+            ),
+        ]
+        if series.totals
+        else None,
+        filename=f"series-{series.interval}-{series.from_}-{series.to}",
+        notes=[
+            f"口径：{'仅已审核报告' if series.figures == 'official' else '全部报告（最新）'}",
+            f"截至：{series.as_of or '当前'}",
         ],
     )
