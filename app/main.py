@@ -17,6 +17,7 @@ from app.http.request_limits import BodySizeLimit, HeaderLimit
 from app.http.security_headers import install_security_headers
 from app.logs import configure_logging
 from app.parks.router import router as parks_router
+from app.plans.router import router as plans_router
 from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
@@ -39,6 +40,10 @@ in `_wan`. Errors are RFC 9457 problem details (`application/problem+json`).
 TAGS = [
     {"name": "projects", "description": "The project library."},
     {"name": "progress", "description": "Progress history of a project."},
+    {
+        "name": "plans",
+        "description": "Annual plans (with adjustments) and milestones of a project.",
+    },
     {"name": "parks", "description": "Parks (regions of table 4) and their printed spellings."},
     {"name": "categories", "description": "The three project categories."},
     {"name": "rollups", "description": "The portfolio summed by park, category, year, status."},
@@ -81,6 +86,7 @@ def create_app() -> FastAPI:
     for router in (
         projects_router,
         progress_router,
+        plans_router,
         parks_router,
         categories_router,
         rollups_router,

@@ -91,4 +91,6 @@ def require_scopes(principal: Principal, scopes: Iterable[str]) -> None:
 Reader = Annotated[Principal, Security(get_principal, scopes=[Scope.read])]
 ProgressWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.progress_write])]
 Reviewer = Annotated[Principal, Security(get_principal, scopes=[Scope.review])]
+PlanWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.plans_write])]
+MilestoneWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.milestones_write])]
 Admin = Annotated[Principal, Security(get_principal, scopes=[Scope.admin])]

@@ -53,3 +53,21 @@ def ensure_can_download_template(principal: Principal, *, park_id: str) -> None:
             f"This officer token covers park {principal.park_id!r}; "
             f"the template of park {park_id!r} is not for it."
         )
+
+
+def ensure_can_read_plans(principal: Principal, *, park_id: str) -> None:
+    """Officers read their own park's annual plans only; planners and admins every park's."""
+    if principal.role is Role.officer and principal.park_id != park_id:
+        raise Forbidden(
+            f"This officer token covers park {principal.park_id!r}; "
+            f"the plans of park {park_id!r} are not for it."
+        )
+
+
+def ensure_can_write_milestones(principal: Principal, project: Owned) -> None:
+    """Officers set their own park's milestone dates; planners and admins any project's."""
+    if principal.role is Role.officer and principal.park_id != project.park_id:
+        raise Forbidden(
+            f"This officer token covers park {principal.park_id!r}; "
+            f"project {project.code} belongs to park {project.park_id!r}."
+        )

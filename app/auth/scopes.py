@@ -11,17 +11,25 @@ class Scope(enum.StrEnum):
     read = "read"
     progress_write = "progress:write"
     review = "progress:review"
+    plans_write = "plans:write"
+    milestones_write = "milestones:write"
     admin = "admin"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.admin: frozenset(Scope),
-    Role.planner: frozenset({Scope.read, Scope.review}),
-    Role.officer: frozenset({Scope.read, Scope.progress_write}),
+    Role.planner: frozenset({Scope.read, Scope.review, Scope.plans_write, Scope.milestones_write}),
+    Role.officer: frozenset({Scope.read, Scope.progress_write, Scope.milestones_write}),
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.admin: "everything: reads, reports on any park, reviews, keeps the master data",
-    Role.planner: "reads the whole portfolio and reviews reports (approve or return)",
-    Role.officer: "reads the whole portfolio and reports progress on its own park's projects",
+    Role.planner: (
+        "reads the whole portfolio, reviews reports (approve or return), keeps annual plans "
+        "and milestones"
+    ),
+    Role.officer: (
+        "reads the portfolio (plans: its own park's only), reports progress and milestone "
+        "dates on its own park's projects"
+    ),
 }
