@@ -6,7 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from app.clock import REPORTING_TZ
-from app.models import STATUS_NAMES, ProjectStatus
+from app.models import MILESTONE_NAMES, STATUS_NAMES, MilestoneKind, ProjectStatus
+from app.rollups.schemas import VERDICT_NAMES, Verdict
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -171,6 +172,92 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "此页面供园区联络员使用；规划人员可在“项目”中查看全部项目。",
         "This page is for park officers; planners see every project under Projects.",
     ),
+    # The year's 调度 round on the overview.
+    "year": ("年度", "Year"),
+    "year_round": ("{year}年度 调度", "{year} round"),
+    "year_round_help": (
+        "截至 {day}；序时进度按月计算（{months} 月末为 {months}/12）。",
+        "As at {day}; time elapsed counts months ({months} months: {months}/12).",
+    ),
+    "year_planned": ("年度计划投资", "Planned for the year"),
+    "year_invested": ("1–{months} 月完成投资", "Invested, months 1–{months}"),
+    "year_completion": ("年度完成率", "Year completion"),
+    "time_elapsed": ("序时进度", "Time elapsed"),
+    "year_gap": ("与序时进度相比", "Against time elapsed"),
+    "gap_above": ("超过序时进度 {points} 个百分点", "{points} points ahead of time elapsed"),
+    "gap_below": ("低于序时进度 {points} 个百分点", "{points} points behind time elapsed"),
+    "gap_level": ("与序时进度持平", "Level with time elapsed"),
+    "no_year_plan": ("无年度计划", "No plan for the year"),
+    "verdict_counts": (
+        "超前 {ahead} 个 · 正常 {on_schedule} 个 · 滞后 {behind} 个项目",
+        "Projects: {ahead} ahead · {on_schedule} on schedule · {behind} behind",
+    ),
+    "start_rate": ("开工率", "Start rate"),
+    "finish_rate": ("竣工率", "Completion rate (projects)"),
+    "of_planned": ("实际 {actual} / 计划 {planned} 个", "{actual} of {planned} planned"),
+    "overdue_projects": ("超期项目", "Overdue projects"),
+    "overdue_help": (
+        "已过计划竣工年份仍未竣工",
+        "Past the planned end year and not completed",
+    ),
+    "year_by_park": ("各园区年度完成情况", "The year by park"),
+    "year_by_park_help": (
+        "按年度完成率从高到低排列；无年度计划的园区列在最后。",
+        "Ranked by year completion, highest first; parks without a plan last.",
+    ),
+    "rank": ("排名", "Rank"),
+    "gap_points": ("偏差（百分点）", "Gap (points)"),
+    "verdict": ("评价", "Verdict"),
+    "starts": ("开工", "Starts"),
+    "completions": ("竣工", "Completions"),
+    "year_series": ("{year}年逐月开复工、竣工投产与完成投资", "{year} by month"),
+    "started": ("开工", "Started"),
+    "resumed": ("复工", "Resumed"),
+    "completed_count": ("竣工", "Completed"),
+    "commissioned": ("投产", "Commissioned"),
+    "invested_month": ("当月完成投资", "Invested in the month"),
+    "count_unit": ("个", "projects"),
+    "no_activity": (
+        "本年度尚无开复工、竣工或投资记录。",
+        "Nothing started, completed or invested yet this year.",
+    ),
+    # A project's annual plans and milestones.
+    "plans": ("年度计划与完成", "Annual plans and results"),
+    "no_plans": ("尚无年度计划。", "No annual plan yet."),
+    "plan_target": ("年度目标", "Target"),
+    "planned_start": ("计划开工", "Start planned"),
+    "planned_completion": ("计划竣工", "Completion planned"),
+    "plan_revision": ("版本", "Revision"),
+    "adjusted": ("已调整", "Adjusted"),
+    "adjustment": ("调整原因及文号", "Reason and document"),
+    "year_actual": ("年度完成投资", "Invested in the year"),
+    "year_actual_help": (
+        "年末累计完成投资减上年末累计完成投资（本年度截至最新进展）。",
+        "Invested to date at the year's end minus at the end of the year before (this year: "
+        "to the latest report).",
+    ),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "milestones": ("项目里程碑", "Milestones"),
+    "no_milestones": ("尚未录入里程碑。", "No milestone recorded yet."),
+    "planned_on": ("计划", "Planned"),
+    "actual_on": ("实际", "Actual"),
+    "late_mark": ("逾期", "Overdue"),
+    "milestone_done": ("已完成", "Done"),
+}
+
+VERDICT_EN = {
+    Verdict.ahead: "ahead",
+    Verdict.on_schedule: "on schedule",
+    Verdict.behind: "behind",
+}
+
+MILESTONE_EN = {
+    MilestoneKind.filing: "Filing / approval",
+    MilestoneKind.permits: "Permits obtained",
+    MilestoneKind.start: "Start",
+    MilestoneKind.completion: "Completion and acceptance",
+    MilestoneKind.operation: "Commissioning",
 }
 
 STATUS_EN = {
@@ -244,6 +331,29 @@ def status_name(lang: Lang, status: str) -> str:
     """A status in the page's language."""
     value = ProjectStatus(status)
     return STATUS_NAMES[value] if lang == "zh" else STATUS_EN[value]
+
+
+def verdict_name(lang: Lang, verdict: str | None) -> str:
+    """A year verdict (超前/正常/滞后) in the page's language; a dash without a plan."""
+    if verdict is None:
+        return "—"
+    value = Verdict(verdict)
+    return VERDICT_NAMES[value] if lang == "zh" else VERDICT_EN[value]
+
+
+def milestone_name(lang: Lang, kind: str) -> str:
+    """A life-cycle stage in the page's language."""
+    value = MilestoneKind(kind)
+    return MILESTONE_NAMES[value] if lang == "zh" else MILESTONE_EN[value]
+
+
+def gap_text(lang: Lang, gap: float | None) -> str:
+    """年度完成率 against 序时进度 in words: above or below by so many points."""
+    if gap is None:
+        return message(lang, "no_year_plan")
+    if gap == 0:
+        return message(lang, "gap_level")
+    return message(lang, "gap_above" if gap > 0 else "gap_below", points=f"{abs(gap):,.1f}")
 
 
 def number(value: int | float | None) -> str:

@@ -22,6 +22,7 @@ from app.web.session import (
     keep_session,
     read_cookie,
 )
+from app.web.views import web_link
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -64,6 +65,10 @@ def render(
             "lang": lang,
             "t": t,
             "status_name": lambda status: i18n.status_name(lang, status),
+            "verdict_name": lambda verdict: i18n.verdict_name(lang, verdict),
+            "milestone_name": lambda kind: i18n.milestone_name(lang, kind),
+            "gap_text": lambda gap: i18n.gap_text(lang, gap),
+            "web_link": web_link,
             "csrf": csrf,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,

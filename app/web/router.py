@@ -115,9 +115,10 @@ def choose_language(
 
 @router.get("/", response_model=None)
 def overview_page(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """Headline figures and charts of the filtered portfolio."""
+    """Headline figures and charts of the filtered portfolio, and the year's 调度 round."""
     filters = views.filters_of(request.query_params)
-    overview = views.overview(session, filters=filters)
+    year = views.year_of(request.query_params)
+    overview = views.overview(session, filters=filters, year=year)
     lang = language(request)
     charts = {
         dim.value: [
@@ -139,9 +140,12 @@ def overview_page(request: Request, session: SessionDep, user: WebUser) -> Respo
         {
             "overview": overview,
             "totals": overview.rollups[Dim.park].totals,
+            "seen_at": overview.rollups[Dim.park].seen_at,
             "charts": charts,
+            "series": views.series_points(overview.series, lang),
             "choices": views.choices(session),
             "filters": filters,
+            "year": year,
         },
         user=user,
     )

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
 
@@ -24,8 +24,8 @@ from app.projects.schemas import ProjectFilters, ProjectListQuery, ProjectPublic
 from app.projects.service import start_years
 from app.reports import service as reports
 from app.reports.schemas import ComplianceRow
-from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow
-from app.rollups.service import build_rollup
+from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow, Series, SeriesQuery
+from app.rollups.service import build_rollup, build_series
 from app.web.i18n import Lang, field_message, message, status_name
 
 WEB_PREFIX = "/web"
@@ -73,6 +73,20 @@ def filters_of(query: QueryParams) -> ProjectFilters:
         raise _fields_error(exc) from exc
 
 
+class YearParam(BaseModel):
+    """The overview's year of the 调度 round (default: the year the figures are read at)."""
+
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+
+def year_of(query: QueryParams) -> int | None:
+    """The `year` a page's URL asks for; bad values are a 422."""
+    try:
+        return YearParam.model_validate(_params(query, frozenset({"year"}))).year
+    except ValidationError as exc:
+        raise _fields_error(exc) from exc
+
+
 def web_link(api_link: str) -> str:
     """The page listing what an API `/projects` link lists."""
     return WEB_PREFIX + api_link.removeprefix(API_PREFIX)
@@ -115,24 +129,55 @@ def period_due(day: date | None = None) -> PeriodDue:
     return PeriodDue(period=period, due=due, overdue=day > due)
 
 
+def series_months(year: int, seen_at: date) -> tuple[str, str]:
+    """The months of `year` the round's series covers: January to the month the figures are
+    read at (all twelve for a past year, January alone for a year still to come)."""
+    if seen_at.year > year:
+        last = 12
+    elif seen_at.year == year:
+        last = seen_at.month
+    else:
+        last = 1
+    return f"{year:04d}-01", f"{year:04d}-{last:02d}"
+
+
+def rank_by_year_completion(rows: list[RollupRow]) -> list[RollupRow]:
+    """Rows by 年度完成率, highest first; rows without a plan for the year last."""
+    return sorted(
+        rows,
+        key=lambda row: (row.year_completion_pct is None, -(row.year_completion_pct or 0.0)),
+    )
+
+
 @dataclass
 class Overview:
-    """The overview page: one rollup per chart and the headline figures."""
+    """The overview page: one rollup per chart, the headline figures and the year's round."""
 
     filters: ProjectFilters
     rollups: dict[Dim, Rollup]
     compliance: ComplianceRow
     period: str
     due: date
+    year: int
+    months: int
+    series: Series
+    ranking: list[RollupRow]
 
 
-def overview(session: Session, *, filters: ProjectFilters) -> Overview:
-    """Rollups by park, category, start year and status under the same filters."""
+def overview(session: Session, *, filters: ProjectFilters, year: int | None = None) -> Overview:
+    """Rollups by park, category, start year and status under the same filters, and the
+    year's series of starts, completions and investment per month."""
     base = filters.model_dump(exclude={"format"})
     rollups = {}
     for dim in OVERVIEW_DIMS:
         with metrics.rollup_timer([dim]):
-            rollups[dim] = build_rollup(session, query=RollupQuery(**base, by=[dim]))
+            rollups[dim] = build_rollup(session, query=RollupQuery(**base, by=[dim], year=year))
+    by_park = rollups[Dim.park]
+    first, last = series_months(by_park.year, by_park.seen_at)
+    series = build_series(
+        session,
+        query=SeriesQuery.model_validate({**base, "interval": "month", "from": first, "to": last}),
+    )
     due = period_due(filters.as_of)
     compliance = reports.compliance(
         session,
@@ -146,7 +191,27 @@ def overview(session: Session, *, filters: ProjectFilters) -> Overview:
         compliance=compliance.totals,
         period=due.period,
         due=due.due,
+        year=by_park.year,
+        months=int(last[5:]),
+        series=series,
+        ranking=rank_by_year_completion(by_park.rows),
     )
+
+
+def series_points(series: Series, lang: Lang) -> list[dict[str, Any]]:
+    """The round's chart: per month, starts, resumptions, completions, commissionings and
+    investment completed."""
+    return [
+        {
+            "label": f"{int(row.period[5:7])}月" if lang == "zh" else row.period,
+            "started": row.started,
+            "resumed": row.resumed,
+            "completed": row.completed,
+            "commissioned": row.commissioned,
+            "invested_wan": row.invested_wan,
+        }
+        for row in series.totals
+    ]
 
 
 @dataclass

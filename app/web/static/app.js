@@ -62,6 +62,41 @@
     return chart;
   }
 
+  // The year's round: counts per month as bars, the month's investment as a line in 亿元.
+  function seriesChart(node, points, labels) {
+    var chart = echarts.init(node, null, { renderer: "canvas" });
+    var counts = [["started", labels.started], ["resumed", labels.resumed],
+                  ["completed", labels.completed], ["commissioned", labels.commissioned]];
+    chart.setOption({
+      animation: false,
+      tooltip: {
+        trigger: "axis",
+        formatter: function (items) {
+          var p = points[items[0].dataIndex];
+          return p.label + counts.map(function (c) {
+            return "<br>" + c[1] + ": " + grouped(p[c[0]]) + " " + labels.count_unit;
+          }).join("") + "<br>" + labels.invested_month + ": " + grouped(p.invested_wan) + " 万元";
+        }
+      },
+      legend: { top: 0, type: "scroll" },
+      grid: { left: 8, right: 8, bottom: 8, top: 56, containLabel: true },
+      xAxis: { type: "category", data: points.map(function (p) { return p.label; }) },
+      yAxis: [{ type: "value", name: labels.count_unit, minInterval: 1 },
+              { type: "value", name: labels.unit, splitLine: { show: false } }],
+      series: counts.map(function (c) {
+        return { name: c[1], type: "bar", data: points.map(function (p) { return p[c[0]]; }) };
+      }).concat([{
+        name: labels.invested_month + " (" + labels.unit + ")", type: "line", yAxisIndex: 1,
+        symbolSize: 7, data: points.map(function (p) { return yi(p.invested_wan); })
+      }])
+    });
+    return chart;
+  }
+
+  var seriesNode = document.getElementById("chart-series");
+  if (seriesNode && data.series) {
+    charts.series = seriesChart(seriesNode, data.series, data.labels);
+  }
   if (data.charts) {
     document.querySelectorAll("[data-chart]").forEach(function (node) {
       var key = node.getAttribute("data-chart");
