@@ -1,11 +1,12 @@
 """The monthly progress sheet: the template written with openpyxl, uploads read from XLSX or CSV."""
 
 import csv
+import dataclasses
 import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
@@ -259,22 +260,37 @@ def _write_notes(notes: Any, *, park_name: str, period: str) -> None:
     notes.column_dimensions["C"].width = 10
 
 
-def read_sheet(data: bytes) -> Sheet:
-    """Read an uploaded XLSX or CSV file (told apart by content) into numbered rows."""
+@dataclass(frozen=True)
+class Layout:
+    """What a kind of sheet holds: its worksheet's title, its columns, how a cell is read."""
+
+    title: str
+    columns: tuple[Column, ...]
+    read: Callable[[str, Any], Any]
+    headers: dict[str, str] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", _header_lookup(self.columns))
+
+
+def read_sheet(data: bytes, layout: Layout | None = None) -> Sheet:
+    """Read an uploaded XLSX or CSV file (told apart by content) into numbered rows, by
+    `layout` (default: the monthly report's)."""
+    layout = layout or REPORT_LAYOUT
     if not data:
         raise _invalid("The file is empty.", "empty file")
     if data.startswith(b"PK"):
-        return _read_xlsx(data)
+        return _read_xlsx(data, layout)
     if data.startswith(_OLE2_MAGIC):
         raise UnsupportedMediaType(
             "Old-style .xls workbooks are not read; save the file as .xlsx or CSV."
         )
     if data.startswith(_BINARY_MAGIC):
         raise UnsupportedMediaType("The file is neither an XLSX workbook nor a CSV file.")
-    return _read_csv(_decode(data))
+    return _read_csv(_decode(data), layout)
 
 
-def _read_xlsx(data: bytes) -> Sheet:
+def _read_xlsx(data: bytes, layout: Layout) -> Sheet:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -296,12 +312,13 @@ def _read_xlsx(data: bytes) -> Sheet:
     try:
         if not book.worksheets:
             raise _invalid("The workbook has no worksheet.", "no worksheet")
-        sheet = book[SHEET_TITLE] if SHEET_TITLE in book.sheetnames else book.worksheets[0]
+        title = layout.title
+        sheet = book[title] if title in book.sheetnames else book.worksheets[0]
         rows = (
             (number, [_xlsx_cell(cell) for cell in cells])
             for number, cells in enumerate(sheet.iter_rows(max_col=_MAX_COLUMNS), start=1)
         )
-        return Sheet(SpreadsheetFormat.xlsx, sheet.title, _collect(rows))
+        return Sheet(SpreadsheetFormat.xlsx, sheet.title, _collect(rows, layout))
     except AppError:
         raise
     except Exception as exc:
@@ -409,7 +426,7 @@ def _decode_text(data: bytes) -> str:
         ) from exc
 
 
-def _read_csv(text: str) -> Sheet:
+def _read_csv(text: str, layout: Layout) -> Sheet:
     first_line = text.split("\n", 1)[0]
     delimiter = ","
     if "," not in first_line:
@@ -418,12 +435,12 @@ def _read_csv(text: str) -> Sheet:
     # A record with a line break inside quotes is still one row in Excel: count records.
     rows = ((number, record[:_MAX_COLUMNS]) for number, record in enumerate(reader, start=1))
     try:
-        return Sheet(SpreadsheetFormat.csv, None, _collect(rows))
+        return Sheet(SpreadsheetFormat.csv, None, _collect(rows, layout))
     except csv.Error as exc:
         raise _invalid(f"The CSV file is malformed: {exc}.", "malformed csv") from exc
 
 
-def _collect(rows: Iterable[tuple[int, list[Any]]]) -> list[SheetRow]:
+def _collect(rows: Iterable[tuple[int, list[Any]]], layout: Layout) -> list[SheetRow]:
     positions: dict[str, int] | None = None
     collected: list[SheetRow] = []
     for number, cells in rows:
@@ -434,15 +451,15 @@ def _collect(rows: Iterable[tuple[int, list[Any]]]) -> list[SheetRow]:
         if all(_blank(value) for value in cells):
             continue
         if positions is None:
-            positions = _header_positions(number, cells)
+            positions = _header_positions(number, cells, layout)
             continue
         if len(collected) == MAX_DATA_ROWS:
             raise _invalid(
                 f"The file has more than {MAX_DATA_ROWS} data rows; split it.", "too many rows"
             )
         values = {
-            field: read_cell(field, cells[index] if index < len(cells) else None)
-            for field, index in positions.items()
+            name: layout.read(name, cells[index] if index < len(cells) else None)
+            for name, index in positions.items()
         }
         collected.append(SheetRow(number, values))
     if positions is None:
@@ -455,33 +472,31 @@ def _header_key(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def _header_lookup() -> dict[str, str]:
+def _header_lookup(columns: Sequence[Column]) -> dict[str, str]:
     lookup = {}
-    for column in COLUMNS:
+    for column in columns:
         lookup[_header_key(column.header)] = column.field
         # The bare name is accepted; a different unit ("（亿元）") is not.
         lookup[_header_key(re.sub(r"（.*?）$", "", column.header))] = column.field
     return lookup
 
 
-_HEADERS = _header_lookup()
-
-
-def _header_positions(number: int, cells: Sequence[Any]) -> dict[str, int]:
+def _header_positions(number: int, cells: Sequence[Any], layout: Layout) -> dict[str, int]:
     positions: dict[str, int] = {}
     errors = []
+    header_of = {c.field: c.header for c in layout.columns}
     for index, cell in enumerate(cells):
-        field = _HEADERS.get(_header_key(str(cell))) if cell is not None else None
-        if field is None:
+        name = layout.headers.get(_header_key(str(cell))) if cell is not None else None
+        if name is None:
             continue
-        if field in positions:
+        if name in positions:
             errors.append(
                 field_error(
-                    "file", number, HEADER_OF[field], msg="the column appears twice", type_="header"
+                    "file", number, header_of[name], msg="the column appears twice", type_="header"
                 )
             )
-        positions[field] = index
-    missing = [c.header for c in COLUMNS if c.required and c.field not in positions]
+        positions[name] = index
+    missing = [c.header for c in layout.columns if c.required and c.field not in positions]
     errors += [
         field_error("file", number, header, msg="column missing", type_="missing_column")
         for header in missing
@@ -524,6 +539,40 @@ def read_cell(field: str, value: Any) -> Any:
     if field in ("percent_complete", "invested_to_date_wan"):
         return _number(value, percent=field == "percent_complete")
     return value
+
+
+REPORT_LAYOUT = Layout(SHEET_TITLE, COLUMNS, read_cell)
+
+
+def read_date(value: Any) -> Any:
+    """A date cell as a schema takes it: a date, or YYYY-MM-DD from the ways people type one."""
+    return _date(value)
+
+
+def read_number(value: Any) -> Any:
+    """A number cell as a schema takes it: thousands separators and blanks dropped."""
+    return _number(value, percent=False)
+
+
+def write_header(sheet: Any, columns: Sequence[Column]) -> None:
+    """The header row of a sheet of `columns`: bold, shaded, widths set, frozen below."""
+    _write_rows(sheet, [[c.header for c in columns]])
+    for index, column in enumerate(columns, start=1):
+        header = sheet.cell(1, index)
+        header.font = _BOLD
+        header.fill = _HEADER_FILL
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+
+
+def mark_read_only(cell: Any) -> None:
+    """Shade a cell the upload does not read (or reads only to find the row's project)."""
+    cell.fill = _READ_ONLY_FILL
+
+
+def write_rows(sheet: Any, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows from the first, every cell through `put` (text stays text, never a formula)."""
+    _write_rows(sheet, rows)
 
 
 def _date(value: Any) -> Any:
