@@ -224,6 +224,8 @@ def _project_page(
             "project": public,
             "history": history,
             "series": series,
+            "plans": views.plan_years(session, project=project, principal=user, history=history),
+            "milestones": views.milestones(session, project=project),
             "can_report": views.can_report(user, project),
             "can_review": Scope.review in user.scopes,
             "saved": next((e for e in history if e.id == saved), None),

@@ -1,8 +1,9 @@
 """What each page shows, assembled from the same service functions the API calls."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, get_origin
+from typing import Any, Protocol, get_origin
 
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
@@ -17,6 +18,8 @@ from app.http import metrics
 from app.models import Project, ProjectStatus, ReviewState, Role
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
+from app.plans import service as plans
+from app.plans.schemas import MilestonePublic, PlanPublic, PlanRevisionPublic
 from app.problems import AppError, Forbidden, InvalidInput, field_error
 from app.progress import service as progress
 from app.progress.schemas import ProgressCreate
@@ -313,6 +316,80 @@ def prefill(session: Session, *, project: Project, public: ProjectPublic) -> dic
         "note": "",
         "issues": latest.issues if latest else "",
     }
+
+
+class Reported(Protocol):
+    """What the year's actual needs of a history entry."""
+
+    @property
+    def period(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def invested_to_date_wan(self) -> int | None: ...
+
+
+def invested_at(history: Sequence[Reported], *, last_period: str) -> int | None:
+    """Investment to date at the end of `last_period` (YYYY-MM): the amount of the newest
+    revision of the latest period up to it that states one; None if none does."""
+    stated = [e for e in history if e.period <= last_period and e.invested_to_date_wan is not None]
+    newest = max(stated, key=lambda e: (e.period, e.revision), default=None)
+    return None if newest is None else newest.invested_to_date_wan
+
+
+def year_invested(history: Sequence[Reported], *, year: int, today: date) -> int | None:
+    """Investment completed in `year`: invested to date at its end (this year: the latest
+    report) minus at the end of the year before (none reported: 0); None for a year still to
+    come or when nothing up to the year's end states an amount."""
+    if year > today.year:
+        return None
+    closing = invested_at(history, last_period=f"{year:04d}-12")
+    if closing is None:
+        return None
+    return closing - (invested_at(history, last_period=f"{year - 1:04d}-12") or 0)
+
+
+@dataclass(frozen=True)
+class PlanYear:
+    """One year of a project's plan as its page shows it, with the year's actual."""
+
+    plan: PlanPublic
+    invested_wan: int | None
+    completion_pct: float | None
+    adjustment: PlanRevisionPublic | None
+
+
+def plan_years(
+    session: Session,
+    *,
+    project: Project,
+    principal: Principal,
+    history: Sequence[Reported],
+    today: date | None = None,
+) -> list[PlanYear] | None:
+    """The project's annual plans, newest year first, each with the investment completed in
+    it; None when the caller may not read them (an officer of another park)."""
+    try:
+        found = plans.list_plans(session, project=project, principal=principal)
+    except Forbidden:
+        return None
+    today = today or clock.today()
+    years = []
+    for plan in reversed(found.items):
+        invested = year_invested(history, year=plan.year, today=today)
+        rate = (
+            round(100 * invested / plan.planned_investment_wan, 1)
+            if invested is not None and plan.planned_investment_wan > 0
+            else None
+        )
+        adjustment = plan.history[-1] if plan.adjusted and plan.history else None
+        years.append(PlanYear(plan, invested, rate, adjustment))
+    return years
+
+
+def milestones(session: Session, *, project: Project) -> list[MilestonePublic]:
+    """The five life-cycle stages in order, with planned and actual dates and the late mark."""
+    return plans.list_milestones(session, project=project).items
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ import os
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,20 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from app import clock
 from app.auth.tokens import create_token
 from app.db import build_engine
 from app.main import create_app
-from app.models import ProgressEntry, Role
+from app.models import (
+    Milestone,
+    MilestoneKind,
+    PlanRevision,
+    ProgressEntry,
+    Project,
+    ProjectYear,
+    Role,
+    utcnow,
+)
 from tests.conftest import serving
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -201,6 +213,8 @@ def test_clicking_a_bar_lists_its_projects(page, live):
                      .getData().getItemLayout(index)""",
         index,
     )
+    # The year's round sits above the charts: bring the chart into the viewport to click it.
+    page.locator("#chart-park").scroll_into_view_if_needed()
     box = page.locator("#chart-park").bounding_box()
     page.mouse.click(
         box["x"] + bar["x"] + bar["width"] / 2, box["y"] + bar["y"] + bar["height"] / 2
@@ -340,3 +354,102 @@ def test_the_api_docs_render_without_the_internet(page, live):
     page.locator("img[alt='redocly logo']").wait_for(timeout=10_000)
     assert f"{live.base}/static/vendor/redoc-2.5.4/logo-mini.svg" in inside
     assert outside == []
+
+
+ROUND_SHOTS = Path(tempfile.gettempdir()) / "portfolio-round-screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE_ROUND = {"width": 375, "height": 812}
+
+
+def plan_the_year(live: Live, code: str) -> None:
+    """A 2026 plan (adjusted once) and the five milestones for `code`, two of them done."""
+    year = clock.today().year
+    with Session(live.engine) as session:
+        project = session.exec(select(Project).where(Project.code == code)).one()
+        assert project.id is not None
+        if session.exec(select(PlanRevision).where(PlanRevision.project_id == project.id)).first():
+            return
+        for revision, planned, reason in ((1, 50_000, ""), (2, 80_000, "设备采购提前")):
+            session.add(
+                PlanRevision(
+                    project_id=project.id,
+                    year=year,
+                    revision=revision,
+                    planned_investment_wan=planned,
+                    target="主体封顶",
+                    planned_start=True,
+                    reason=reason,
+                    document="大发改投资〔2026〕12号" if reason else "",
+                    changed_by="test",
+                )
+            )
+        row = session.exec(
+            select(ProjectYear).where(
+                ProjectYear.project_id == project.id, ProjectYear.year == year
+            )
+        ).first() or ProjectYear(project_id=project.id, year=year)
+        row.plan_revision, row.planned_investment_wan = 2, 80_000
+        row.target, row.planned_start = "主体封顶", True
+        session.add(row)
+        for kind, planned_on, actual_on in (
+            (MilestoneKind.filing, date(year - 1, 6, 30), date(year - 1, 6, 20)),
+            (MilestoneKind.permits, date(year - 1, 12, 31), date(year, 2, 10)),
+            (MilestoneKind.start, date(year, 3, 1), date(year, 3, 15)),
+            (MilestoneKind.completion, date(year, 6, 30), None),
+            (MilestoneKind.operation, date(year + 1, 6, 30), None),
+        ):
+            session.add(
+                Milestone(
+                    project_id=project.id,
+                    kind=kind,
+                    planned_date=planned_on,
+                    actual_date=actual_on,
+                    actual_recorded_at=utcnow() if actual_on else None,
+                    updated_by="test",
+                )
+            )
+        project.started_on = date(year, 3, 15)
+        session.add(project)
+        session.commit()
+
+
+def no_sideways_scroll(page: Any, width: int, path: str) -> None:
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{path} scrolls sideways at {width} px ({scroll} px wide)"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE_ROUND], ids=["desktop", "phone"])
+def test_the_round_on_the_overview_and_a_project_page(browser, live, viewport):
+    plan_the_year(live, "INF-005")
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live, live.token("planner"))
+    name = "desktop" if viewport is DESKTOP else "phone"
+    ROUND_SHOTS.mkdir(parents=True, exist_ok=True)
+
+    page.goto(f"{live.base}/web/")
+    page.wait_for_selector("html[data-charts-ready=true]")
+    assert page.locator("#chart-series canvas, #chart-series svg").count() >= 1
+    option = page.evaluate("window.portfolioCharts.series.getOption()")
+    assert [s["type"] for s in option["series"]] == ["bar", "bar", "bar", "bar", "line"]
+    assert option["xAxis"][0]["data"][0] == "1月"
+    assert "年度 调度" in page.locator("#year-round h2").first.inner_text()
+    assert page.locator("#table-year-park tbody tr").count() >= 1
+    no_sideways_scroll(page, viewport["width"], "/web/")
+    page.screenshot(path=str(ROUND_SHOTS / f"overview-{name}.png"), full_page=True)
+    page.locator("#year-round").screenshot(path=str(ROUND_SHOTS / f"round-{name}.png"))
+
+    page.goto(f"{live.base}/web/projects/INF-005")
+    page.wait_for_selector("#plans")
+    assert "主体封顶" in page.locator("#plans").inner_text()
+    assert "已调整" in page.locator("#plans").inner_text()
+    steps = page.locator("#milestones li")
+    assert steps.count() == 5
+    assert "逾期" in steps.nth(3).inner_text()
+    no_sideways_scroll(page, viewport["width"], "/web/projects/INF-005")
+    page.screenshot(path=str(ROUND_SHOTS / f"project-{name}.png"), full_page=True)
+    page.locator("#plans").screenshot(path=str(ROUND_SHOTS / f"plans-{name}.png"))
+    context.close()
+    assert errors == [], f"script errors on the page: {errors}"

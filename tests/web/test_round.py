@@ -11,6 +11,7 @@ adjusted to 12,000 (planned to start), gives 年度完成率 50.0 % against 序�
 import html
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
@@ -227,3 +228,109 @@ def test_parks_rank_by_year_completion_with_unplanned_last():
 )
 def test_the_series_runs_from_january_to_the_month_read(year, seen_at, months):
     assert views.series_months(year, seen_at) == months
+
+
+def test_the_project_page_lists_plans_and_the_milestone_timeline(sign_in, planned):
+    client = sign_in("planner")
+    response = client.get(f"/web/projects/{planned.code}")
+    assert response.status_code == 200, response.text
+    text = html.unescape(response.text)
+    assert "年度计划与完成" in text
+    rows = {
+        year: [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for year, row in re.findall(r'<tr data-year="(\d+)">(.*?)</tr>', text, re.S)
+    }
+    assert list(rows) == ["2026", "2025"]
+    assert rows["2026"] == [
+        "2026",
+        "1.20 亿元",
+        "主体封顶",
+        "是",
+        "否",
+        "2 已调整",
+        "设备采购提前 · 大发改投资〔2026〕12号（2026-07-01）",
+        "6,000 万元",
+        "50.0%",
+    ]
+    assert rows["2025"] == [
+        "2025",
+        "3,000 万元",
+        "完成备案",
+        "否",
+        "否",
+        "1",
+        "—",
+        "2,000 万元",
+        "66.7%",
+    ]
+
+    assert "项目里程碑" in text
+    stages = re.findall(r'<li class="stage stage-(\w+)" data-kind="(\w+)">(.*?)</li>', text, re.S)
+    assert [(state, kind) for state, kind, _ in stages] == [
+        ("done", "filing"),
+        ("done", "permits"),
+        ("done", "start"),
+        ("late", "completion"),
+        ("pending", "operation"),
+    ]
+    completion = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", stages[3][2])).strip()
+    assert completion == "竣工验收 计划 2026-06-30 实际 — 逾期"
+    assert "逾期" not in stages[4][2]
+
+
+def test_the_project_page_in_english_names_the_stages(sign_in, planned):
+    client = sign_in("planner")
+    client.cookies.set("portfolio_lang", "en")
+    text = client.get(f"/web/projects/{planned.code}").text
+    assert "Annual plans and results" in text
+    assert "Completion and acceptance" in text
+    assert "Overdue" in text
+
+
+def test_an_officer_of_another_park_sees_the_milestones_but_not_the_plans(sign_in, planned):
+    text = sign_in("officer", "gaoxin").get(f"/web/projects/{planned.code}").text
+    assert 'id="plans"' not in text
+    assert 'id="milestones"' in text
+
+
+def test_a_project_without_plans_says_so(sign_in):
+    text = sign_in("planner").get("/web/projects/INF-001").text
+    assert "尚无年度计划。" in text
+    assert text.count('class="stage stage-') == 5
+
+
+@dataclass
+class Entry:
+    period: str
+    revision: int
+    invested_to_date_wan: int | None
+
+
+HISTORY = [
+    Entry("2024-06", 1, 500),
+    Entry("2024-12", 1, 900),
+    Entry("2024-12", 2, 1_000),  # the revision replaces the period's first report
+    Entry("2025-03", 1, None),  # no amount: the earlier one stands
+    Entry("2025-11", 1, 1_600),
+    Entry("2026-10", 1, 2_500),
+]
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (2023, None),  # nothing reported by its end
+        (2024, 1_000),  # the first year counts whole
+        (2025, 600),
+        (2026, 900),  # this year: to the latest report
+        (2027, None),  # still to come
+    ],
+)
+def test_the_years_actual_is_the_rise_over_the_year(year, expected):
+    assert views.year_invested(HISTORY, year=year, today=date(2026, 11, 30)) == expected
+
+
+def test_a_year_without_reports_did_not_move():
+    assert views.year_invested(HISTORY[:2], year=2025, today=date(2026, 11, 30)) == 0

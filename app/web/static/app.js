@@ -78,8 +78,9 @@
           }).join("") + "<br>" + labels.invested_month + ": " + grouped(p.invested_wan) + " 万元";
         }
       },
-      legend: { top: 0, type: "scroll" },
-      grid: { left: 8, right: 8, bottom: 8, top: 56, containLabel: true },
+      // A plain legend wraps onto a second line on a phone instead of paging.
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, bottom: 8, top: node.clientWidth < 480 ? 76 : 48, containLabel: true },
       xAxis: { type: "category", data: points.map(function (p) { return p.label; }) },
       yAxis: [{ type: "value", name: labels.count_unit, minInterval: 1 },
               { type: "value", name: labels.unit, splitLine: { show: false } }],
