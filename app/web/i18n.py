@@ -217,10 +217,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "commissioned": ("投产", "Commissioned"),
     "invested_month": ("当月完成投资", "Invested in the month"),
     "count_unit": ("个", "projects"),
-    "no_activity": (
-        "本年度尚无开复工、竣工或投资记录。",
-        "Nothing started, completed or invested yet this year.",
-    ),
     # A project's annual plans and milestones.
     "plans": ("年度计划与完成", "Annual plans and results"),
     "no_plans": ("尚无年度计划。", "No annual plan yet."),
@@ -239,7 +235,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "milestones": ("项目里程碑", "Milestones"),
-    "no_milestones": ("尚未录入里程碑。", "No milestone recorded yet."),
     "planned_on": ("计划", "Planned"),
     "actual_on": ("实际", "Actual"),
     "late_mark": ("逾期", "Overdue"),
