@@ -1,6 +1,7 @@
 """Bounds on what a request may send: its headers, and a body read whole before admission."""
 
 import json
+import re
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,7 +12,20 @@ from app.problems import PROBLEM_JSON
 
 # The routes that take spreadsheets (multipart/form-data): they, and only they, get the upload
 # limit. tests/security/test_api4_resource_consumption.py holds the OpenAPI document to it.
-UPLOAD_PATHS = frozenset({f"{API_PREFIX}/progress-uploads", "/web/spreadsheet"})
+UPLOAD_PATHS = frozenset(
+    {f"{API_PREFIX}/progress-uploads", f"{API_PREFIX}/parks/{{park_id}}/plans", "/web/spreadsheet"}
+)
+# The upload paths with a parameter, as patterns of the paths requested.
+_UPLOAD_PATTERNS = tuple(
+    re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$")
+    for path in UPLOAD_PATHS
+    if "{" in path
+)
+
+
+def takes_files(path: str) -> bool:
+    """Whether `path` is one of the upload routes, which get the upload limit."""
+    return path in UPLOAD_PATHS or any(p.match(path) for p in _UPLOAD_PATTERNS)
 
 
 class HeaderLimit:
@@ -71,7 +85,7 @@ class BodySizeLimit:
             # HTTP/1.1 framing: a request with neither header has no body to wait for.
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"] in UPLOAD_PATHS else self.json_limit
+        limit = self.upload_limit if takes_files(scope["path"]) else self.json_limit
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _refuse(scope, send, 413, f"The request body exceeds the limit of {limit} bytes.")

@@ -13,6 +13,7 @@ ALL = frozenset({"admin", "planner", "officer"})
 ADMIN = frozenset({"admin"})
 REVIEWERS = frozenset({"admin", "planner"})
 REPORTERS = frozenset({"admin", "officer"})
+PLANNERS = frozenset({"admin", "planner"})
 PUBLIC = None  # no token needed
 
 # (method, path) -> the roles that may call it (officers: on their own park, see API1).
@@ -28,6 +29,11 @@ RULES = {
     ("GET", "/api/v1/projects/{code}/progress/{entry_id}"): ALL,
     ("POST", "/api/v1/projects/{code}/progress/{entry_id}/approve"): REVIEWERS,
     ("POST", "/api/v1/projects/{code}/progress/{entry_id}/return"): REVIEWERS,
+    ("GET", "/api/v1/projects/{code}/plans"): ALL,
+    ("GET", "/api/v1/projects/{code}/plans/{year}"): ALL,
+    ("PUT", "/api/v1/projects/{code}/plans/{year}"): PLANNERS,
+    ("GET", "/api/v1/projects/{code}/milestones"): ALL,
+    ("PUT", "/api/v1/projects/{code}/milestones/{kind}"): ALL,
     ("GET", "/api/v1/parks"): ALL,
     ("POST", "/api/v1/parks"): ADMIN,
     ("GET", "/api/v1/parks/{park_id}"): ALL,
@@ -35,6 +41,8 @@ RULES = {
     ("POST", "/api/v1/parks/{park_id}/archive"): ADMIN,
     ("POST", "/api/v1/parks/{park_id}/restore"): ADMIN,
     ("GET", "/api/v1/parks/{park_id}/report-template"): ALL,
+    ("GET", "/api/v1/parks/{park_id}/plan-template"): ALL,
+    ("POST", "/api/v1/parks/{park_id}/plans"): PLANNERS,
     ("GET", "/api/v1/categories"): ALL,
     ("GET", "/api/v1/rollups"): ALL,
     ("GET", "/api/v1/reports/reconciliation"): ALL,
@@ -69,7 +77,7 @@ def _call(client, session, method, path, headers):
         .join(Project)
         .where(Project.code == "INF-005", ProgressEntry.is_baseline)
     ).one()
-    url = path.format(code="INF-005", park_id="gaoxin", entry_id=entry)
+    url = path.format(code="INF-005", park_id="gaoxin", entry_id=entry, year=2026, kind="filing")
     if path.endswith("/progress-uploads"):
         files = {"file": ("report.csv", UPLOAD, "text/csv")}
         return client.request(method, url, files=files, params={"dry_run": "true"}, headers=headers)
