@@ -194,8 +194,8 @@ class Rollup(BaseModel):
                     "totals": {
                         "project_count": 178,
                         "total_investment_wan": 21124119,
-                        "invested_to_date_wan": 0,
-                        "completion_rate": 0.0,
+                        "invested_to_date_wan": 106358,
+                        "completion_rate": 0.005,
                         "status_counts": {
                             "pre_construction": 76,
                             "under_construction": 93,
@@ -204,7 +204,7 @@ class Rollup(BaseModel):
                             "cancelled": 0,
                         },
                         "open_blockers": 0,
-                        "schedule_gap_pct": None,
+                        "schedule_gap_pct": 62.5,
                     },
                 }
             ]

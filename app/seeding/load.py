@@ -4,6 +4,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, select
 
 from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ReviewState
 from app.progress import years
+from app.progress.service import FIGURE_PREFIX, figures_of
 from app.seeding.extract import CATEGORIES
 
 # The plan prints no date of its own; its newest progress notes read "截止 2019年 9月末"
@@ -48,6 +50,70 @@ def baseline_status(note: str) -> ProjectStatus:
     if _ON_SITE.search(present):
         return ProjectStatus.under_construction
     return ProjectStatus.pre_construction
+
+
+# The figures a note states, taken only where the wording leaves no doubt what they measure
+# (app/seed/baseline_figures.md lists every note with an amount or a percentage, taken or
+# not). Investment to date is the cumulative 完成投资 of the project: a part (其中…), a year's or
+# a phase's amount, or a plan is not it, nor a financing, an output or a payment figure.
+# Percent complete is the project's works as a whole (工程, 在建工程, 总工程量); a share of one
+# item (土建, 设备安装, 挖泥…) or of the investment (投资进度) is not it.
+_CLAUSES = re.compile(r"[，。；,;]")
+_INVESTED = re.compile(r"(?:累计|已)*完成(?:总)?投资约?(\d+(?:\.\d+)?)(万|亿)元")
+_NOT_CUMULATIVE = re.compile(r"^其中|年度|本年|今年|当年|全年|本月|当月|[一二三四]期")
+_OVERALL_PERCENT = (
+    re.compile(r"占(?:总工程量|工程总量)的?约?(\d{1,3})[%％]"),
+    re.compile(r"完成总工程量的?约?(\d{1,3})[%％]"),
+    re.compile(
+        r"^(?:项目|本项目)?(?:整体|总体)?工程(?:整体|总体|总)?进度(?:已)?(?:完成)?约?(\d{1,3})[%％]"
+    ),
+    re.compile(r"^(?:项目|本项目)?(?:在建)?工程(?:已|累计)*完成约?(\d{1,3})[%％]"),
+)
+_UNIT_WAN = {"万": Decimal(1), "亿": Decimal(10000)}
+
+
+@dataclass(frozen=True)
+class BaselineFigures:
+    """The percent complete and investment to date (万元) a printed note states, if any."""
+
+    percent_complete: int | None = None
+    invested_to_date_wan: int | None = None
+
+
+def baseline_figures(note: str) -> BaselineFigures:
+    """Read the project's overall percent complete and investment to date from a printed note."""
+    clauses = [c for c in _CLAUSES.split(_PLANS.sub("", note)) if c]
+    amounts = {
+        _wan(match)
+        for clause in clauses
+        if not _NOT_CUMULATIVE.search(clause)
+        for match in _INVESTED.finditer(clause)
+    }
+    percents = {
+        int(match.group(1))
+        for clause in clauses
+        for pattern in _OVERALL_PERCENT
+        for match in pattern.finditer(clause)
+    }
+    # Two different figures for the same measure leave it in doubt: take neither.
+    invested = amounts.pop() if len(amounts) == 1 else None
+    percent = percents.pop() if len(percents) == 1 else None
+    if percent is not None and not _consistent(baseline_status(note), percent):
+        percent = None
+    return BaselineFigures(percent_complete=percent, invested_to_date_wan=invested)
+
+
+def _wan(match: re.Match[str]) -> int | None:
+    # The column holds whole 万元; an amount that is not one (2190.68万元) is not rounded.
+    amount = Decimal(match.group(1)) * _UNIT_WAN[match.group(2)]
+    return int(amount) if amount == amount.to_integral_value() else None
+
+
+def _consistent(status: ProjectStatus, percent: int) -> bool:
+    # The rules every report obeys (app.progress.service._check_consistency), and a range.
+    if percent > 100 or (status is ProjectStatus.pre_construction and percent > 0):
+        return False
+    return status is not ProjectStatus.completed or percent == 100
 
 
 @dataclass(frozen=True)
@@ -107,6 +173,27 @@ def load_seed(session: Session, *, seed_dir: Path) -> SeedResult:
 
 def _project(row: dict[str, Any], park_of: dict[str, str]) -> Project:
     status = baseline_status(row["progress_note"])
+    figures = baseline_figures(row["progress_note"])
+    baseline = ProgressEntry(
+        as_of=BASELINE_AS_OF,
+        period=BASELINE_AS_OF.strftime("%Y-%m"),
+        status=status,
+        percent_complete=figures.percent_complete,
+        invested_to_date_wan=figures.invested_to_date_wan,
+        note=row["progress_note"],
+        is_baseline=True,
+        reporter_name=BASELINE_REPORTER,
+        reporter_role=BASELINE_ROLE,
+        # Published in the plan itself, so the baseline counts among the official figures.
+        review_state=ReviewState.approved,
+    )
+    # The baseline is both the latest and the official entry, so the row carries its figures
+    # twice, as a report's would be copied (app.progress.service.refresh_figures).
+    row_figures = {
+        f"{prefix}{name}": value
+        for name, value in figures_of(baseline).items()
+        for prefix in FIGURE_PREFIX.values()
+    }
     project = Project(
         code=row["code"],
         category_id=row["category"],
@@ -118,20 +205,7 @@ def _project(row: dict[str, Any], park_of: dict[str, str]) -> Project:
         start_year=row["start_year"],
         end_year=row["end_year"],
         total_investment_wan=row["total_investment_wan"],
-        status=status,
-        official_status=status,
+        **row_figures,
     )
-    project.progress_entries.append(
-        ProgressEntry(
-            as_of=BASELINE_AS_OF,
-            period=BASELINE_AS_OF.strftime("%Y-%m"),
-            status=status,
-            note=row["progress_note"],
-            is_baseline=True,
-            reporter_name=BASELINE_REPORTER,
-            reporter_role=BASELINE_ROLE,
-            # Published in the plan itself, so the baseline counts among the official figures.
-            review_state=ReviewState.approved,
-        )
-    )
+    project.progress_entries.append(baseline)
     return project
