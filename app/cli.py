@@ -112,7 +112,8 @@ def synth(
             raise typer.Exit(2) from exc
     typer.echo(
         f"synthesised: {result.parks} parks, {result.projects} projects, "
-        f"{result.entries} progress entries"
+        f"{result.entries} progress entries, {result.plans} annual plans, "
+        f"{result.milestones} milestones"
     )
 
 

@@ -15,14 +15,42 @@ from psycopg import sql as psql
 from sqlmodel import Session, col, select
 
 from app import clock
-from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, Tier, utcnow
+from app.models import (
+    Category,
+    Milestone,
+    MilestoneKind,
+    Park,
+    PlanRevision,
+    ProgressEntry,
+    Project,
+    ProjectStatus,
+    ProjectYear,
+    Tier,
+    utcnow,
+)
 from app.progress import years
 from app.progress.service import figures_of
 
 SYNTH_REPORTER = "synth"
 _BATCH = 5000
+_DAY = timedelta(days=1)
 _ISSUES = ("征地拆迁未完成", "资金未及时到位", "环评手续待批复", "施工许可办理中", "设备到货延迟")
 _NOTES = ("主体施工", "设备安装", "基础施工", "装饰装修", "配套工程建设")
+# Who wrote the plans and milestones a synthetic portfolio holds.
+SYNTH_AUTHOR = "合成数据"
+# A year's target (形象进度) between the start year ("开工建设") and the end year ("竣工投产").
+_MIDDLE_TARGETS = ("主体施工", "主体封顶", "设备安装")
+_ADJUSTED_SHARE = 0.1  # of the current year's plans: adjusted mid-year (中期调整)
+_OPERATING_SHARE = 0.8  # of completed projects: in operation a month after completion
+# A report in one of these statuses means the project has started (a suspension comes after
+# construction began in `_history`; a cancellation here never follows a start).
+_STARTED = frozenset(
+    {
+        ProjectStatus.under_construction.value,
+        ProjectStatus.completed.value,
+        ProjectStatus.suspended.value,
+    }
+)
 
 
 class SynthError(Exception):
@@ -36,6 +64,8 @@ class SynthResult:
     parks: int
     projects: int
     entries: int
+    plans: int  # project years with a plan
+    milestones: int
 
 
 @dataclass(frozen=True)
@@ -83,6 +113,9 @@ def synthesize(
 ) -> SynthResult:
     """Add `projects` projects with `months` of monthly reports each, in bulk batches."""
     rng = random.Random(seed)
+    # Plans and milestones draw from their own stream, so the projects and reports a seed
+    # draws stay those it drew before they were added.
+    plan_rng = random.Random(f"plans-{seed}")
     profile = _profile(seed_dir)
     today = today or clock.today()
     month_ends = _month_ends(months, today)
@@ -103,7 +136,7 @@ def synthesize(
         + 1
         for cid in prefixes
     }
-    entries = 0
+    entries = plans = milestones = 0
     for start in range(0, projects, _BATCH):
         size = min(_BATCH, projects - start)
         rows = []
@@ -134,9 +167,17 @@ def synthesize(
         # The histories come before the rows are stored, so each row is inserted with the
         # current figures a report through the API would leave it with (no UPDATE after).
         histories = [list(_history(rng, row, month_ends)) for row in rows]
+        stamp = utcnow()
+        drawn = []
         for row, history in zip(rows, histories, strict=True):
             row |= _figures(history)
             row |= _figures([r for r in history if r["review_state"] == "approved"], "official_")
+            revisions = _plans(plan_rng, row, month_ends, today)
+            stages = _milestones(plan_rng, row, history, today, stamp)
+            actual = {m["kind"]: m["actual_date"] for m in stages}
+            row["started_on"] = actual.get(MilestoneKind.start.value)
+            row["completed_on"] = actual.get(MilestoneKind.completion.value)
+            drawn.append((revisions, stages))
         _insert(session, Project.__table__, rows)  # type: ignore[attr-defined]
         ids = dict(
             session.execute(
@@ -151,12 +192,29 @@ def synthesize(
             for report in history
         ]
         _insert(session, ProgressEntry.__table__, reports)  # type: ignore[attr-defined]
+        revision_rows: list[dict[str, Any]] = []
+        milestone_rows: list[dict[str, Any]] = []
+        for row, (revisions, stages) in zip(rows, drawn, strict=True):
+            project_id = ids[row["code"]]
+            revision_rows += [{**r, "project_id": project_id} for r in revisions]
+            milestone_rows += [{**m, "project_id": project_id} for m in stages]
+        year_rows = _years_in_force(revision_rows)
+        # Before the openings: their insert adds rows only for years without one, and their
+        # update fills in the openings of these too.
+        _insert(session, ProjectYear.__table__, year_rows)  # type: ignore[attr-defined]
+        _insert(session, PlanRevision.__table__, revision_rows)  # type: ignore[attr-defined]
+        _insert(session, Milestone.__table__, milestone_rows)  # type: ignore[attr-defined]
+        _analyze(session, ProgressEntry.__table__, ProjectYear.__table__)  # type: ignore[attr-defined]
         for statement in years.opening_statements(partial(_in, list(ids.values()))):
             session.execute(statement)
         session.commit()
         entries += len(reports)
+        plans += len(year_rows)
+        milestones += len(milestone_rows)
         progress("projects", size)
-    return SynthResult(parks=new_parks, projects=projects, entries=entries)
+    return SynthResult(
+        parks=new_parks, projects=projects, entries=entries, plans=plans, milestones=milestones
+    )
 
 
 def _in(ids: list[int], column: Any) -> Any:
@@ -182,6 +240,17 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> No
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
+
+
+def _analyze(session: Session, *tables: sa.Table) -> None:
+    """Refresh PostgreSQL's statistics of `tables` after a bulk load, inside the transaction."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # Without them the planner takes a freshly loaded table for an empty one and answers the
+    # openings' lookups of approved entries from a bitmap of the whole review-state index, so
+    # that each batch's update is slower than the one before.
+    for table in tables:
+        session.execute(sa.text(f'ANALYZE "{table.name}"'))
 
 
 def _figures(reports: list[dict[str, Any]], prefix: str = "") -> dict[str, Any]:
@@ -270,3 +339,175 @@ def _history(
                 "review_state": "approved" if rng.random() < 0.7 else "submitted",
                 "review_comment": "",
             }
+
+
+def _plans(
+    rng: random.Random, project: dict[str, Any], month_ends: list[date], today: date
+) -> list[dict[str, Any]]:
+    """The plan revisions of each year of construction the reports cover, oldest first."""
+    start_year, end_year = project["start_year"], project["end_year"]
+    share = project["total_investment_wan"] / (end_year - start_year + 1)
+    current_year = month_ends[-1].year
+    revisions = []
+    for year in range(max(start_year, month_ends[0].year), min(end_year, current_year) + 1):
+        if year == end_year:
+            target = "竣工投产"
+        elif year == start_year:
+            target = "开工建设"
+        else:
+            target = rng.choice(_MIDDLE_TARGETS)
+        original = {
+            "year": year,
+            "revision": 1,
+            "planned_investment_wan": max(0, round(share * rng.uniform(0.8, 1.2))),
+            "target": target,
+            "planned_start": year == start_year,
+            "planned_completion": year == end_year,
+            "reason": "",
+            "document": "",
+            "document_date": None,
+            "changed_by": SYNTH_AUTHOR,
+            "changed_at": datetime(year, 1, rng.randint(5, 25), 1, tzinfo=UTC),
+        }
+        revisions.append(original)
+        # A mid-year adjustment is approved in July, so only once July is over.
+        if year != current_year or today < date(year, 8, 1) or rng.random() >= _ADJUSTED_SHARE:
+            continue
+        factor = rng.uniform(0.7, 0.9) if rng.random() < 0.5 else rng.uniform(1.1, 1.3)
+        planned = round(original["planned_investment_wan"] * factor)
+        approved = date(year, 7, rng.randint(1, 24))
+        revisions.append(
+            original
+            | {
+                "revision": 2,
+                # An adjustment changes the figure, or it would not be one.
+                "planned_investment_wan": planned
+                if planned != original["planned_investment_wan"]
+                else planned + 1,
+                "reason": "中期调整",
+                "document": f"大发改投资〔{year}〕{rng.randint(1, 199)}号",
+                "document_date": approved,
+                "changed_at": datetime.combine(
+                    approved + timedelta(days=rng.randint(0, 6)), time(2), tzinfo=UTC
+                ),
+            }
+        )
+    return revisions
+
+
+def _years_in_force(revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `project_year` rows the revisions leave: each year's newest revision in force."""
+    newest: dict[tuple[int, int], dict[str, Any]] = {}
+    for revision in revisions:
+        newest[revision["project_id"], revision["year"]] = revision  # oldest first
+    return [
+        {
+            "project_id": r["project_id"],
+            "year": r["year"],
+            "plan_revision": r["revision"],
+            "planned_investment_wan": r["planned_investment_wan"],
+            "target": r["target"],
+            "planned_start": r["planned_start"],
+            "planned_completion": r["planned_completion"],
+            # A plan's version counts its changes, as the plans API bumps it.
+            "version": r["revision"],
+            "updated_at": r["changed_at"],
+        }
+        for r in newest.values()
+    ]
+
+
+def _milestones(
+    rng: random.Random,
+    project: dict[str, Any],
+    history: list[dict[str, Any]],
+    today: date,
+    stamp: datetime,
+) -> list[dict[str, Any]]:
+    """The project's life-cycle stages: planned from its years, actual from its reports."""
+    start_year, end_year = project["start_year"], project["end_year"]
+    cancelled = project["status"] == ProjectStatus.cancelled.value
+    planned = {
+        MilestoneKind.filing: date(start_year - 1, rng.randint(3, 6), rng.randint(1, 28)),
+        MilestoneKind.permits: date(start_year - 1, rng.randint(9, 12), rng.randint(1, 28)),
+        MilestoneKind.start: date(start_year, rng.randint(1, 3), rng.randint(1, 28)),
+        MilestoneKind.completion: date(end_year, 12, 31),
+        MilestoneKind.operation: date(end_year + 1, 1, 31),
+    }
+    actual: dict[MilestoneKind, date] = {}
+    recorded: dict[MilestoneKind, datetime] = {}
+    started = next((r for r in history if r["status"] in _STARTED), None)
+    if started is not None:
+        # Within the month of the first report of construction if an earlier report saw the
+        # project before it; otherwise it started before the reports begin, in its start year.
+        seen_before = history[0]["as_of"] < started["as_of"]
+        earliest, latest = date(start_year, 1, 1), _month_start(started["as_of"]) - _DAY
+        if seen_before or latest < earliest:
+            actual[MilestoneKind.start] = _in_month(rng, started["as_of"])
+            recorded[MilestoneKind.start] = started["received_at"]
+        else:
+            actual[MilestoneKind.start] = _between(
+                rng, earliest, min(latest, date(start_year, 6, 30))
+            )
+    done = next((r for r in history if r["status"] == ProjectStatus.completed.value), None)
+    if done is not None:
+        begun = actual[MilestoneKind.start]
+        if history[0]["as_of"] < done["as_of"]:
+            finished = max(begun, _in_month(rng, done["as_of"]))
+            recorded[MilestoneKind.completion] = done["received_at"]
+        else:
+            latest = _month_start(done["as_of"]) - _DAY
+            finished = _between(rng, min(max(begun, date(end_year, 7, 1)), latest), latest)
+        actual[MilestoneKind.completion] = min(max(begun, finished), done["as_of"])
+        if rng.random() < _OPERATING_SHARE:
+            operating = actual[MilestoneKind.completion] + timedelta(days=rng.randint(20, 40))
+            if operating <= today:
+                actual[MilestoneKind.operation] = operating
+    # The paperwork comes before the start: on time give or take a few weeks, never after it.
+    permits = planned[MilestoneKind.permits] + timedelta(days=rng.randint(-20, 40))
+    filing = planned[MilestoneKind.filing] + timedelta(days=rng.randint(-20, 40))
+    if MilestoneKind.start in actual:
+        permits = min(permits, actual[MilestoneKind.start])
+    filing = min(filing, permits)
+    for kind, when in ((MilestoneKind.filing, filing), (MilestoneKind.permits, permits)):
+        if when <= today:
+            actual[kind] = when
+    rows = []
+    for kind, planned_date in planned.items():
+        if cancelled and kind in (MilestoneKind.completion, MilestoneKind.operation):
+            continue  # a cancelled project will not be completed
+        actual_date = actual.get(kind)
+        if actual_date is not None and kind not in recorded:
+            recorded[kind] = _recorded(rng, actual_date, today)
+        rows.append(
+            {
+                "kind": kind.value,
+                "planned_date": planned_date,
+                "actual_date": actual_date,
+                "actual_recorded_at": recorded.get(kind),
+                "updated_by": SYNTH_AUTHOR,
+                "version": 1,
+                "updated_at": stamp,
+            }
+        )
+    return rows
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _in_month(rng: random.Random, month_end: date) -> date:
+    """A day of the month that `month_end` ends."""
+    return month_end - timedelta(days=rng.randint(0, month_end.day - 1))
+
+
+def _between(rng: random.Random, earliest: date, latest: date) -> date:
+    """A day from `earliest` to `latest` (`earliest` if they are the wrong way round)."""
+    return earliest + timedelta(days=rng.randint(0, max(0, (latest - earliest).days)))
+
+
+def _recorded(rng: random.Random, actual: date, today: date) -> datetime:
+    """When an actual date was written down: a few days after it, not after today."""
+    written = min(actual + timedelta(days=rng.randint(1, 10)), today)
+    return datetime.combine(written, time(1), tzinfo=UTC)
