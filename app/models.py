@@ -345,7 +345,8 @@ class IdempotencyRecord(SQLModel, table=True):
 
 class ProjectYear(SQLModel, table=True):
     """A project's calendar year: its annual plan, if it has one, and the investment to date
-    it opened the year with (the figure of its current entry at the end of the year before).
+    and status it opened the year with (those of its current entry at the end of the year
+    before).
 
     The plan columns are master data, written through the plans API and kept with every
     revision in `plan_revision`; the opening figures are derived from the progress history
@@ -380,6 +381,9 @@ class ProjectYear(SQLModel, table=True):
     # entries; NULL where no entry before the year states an amount.
     opening_invested_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
     official_opening_invested_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    # The status the project opened the year with, from the same entries (NULL: no entry).
+    opening_status: str | None = Field(default=None, max_length=20)
+    official_opening_status: str | None = Field(default=None, max_length=20)
     version: int = Field(default=1, description="Bumped on every plan change; the ETag.")
     updated_at: datetime = _created_at()
 

@@ -1,4 +1,4 @@
-"""Each project's year openings: the investment to date it opened each calendar year with.
+"""Each project's year openings: the investment to date and status it opened each year with.
 
 The year's completed investment (1–N 月完成投资) is the investment to date at a day minus
 the investment to date at the end of the year before. So that a rollup of the present reads
@@ -31,15 +31,15 @@ def _entry_year(period: Any) -> Any:
     return sa.cast(sa.func.substr(period, 1, 4), sa.Integer)
 
 
-def _opening(*, approved: bool) -> sa.ScalarSelect[Any]:
-    """The amount of the entry current at the end of the year before `project_year`'s."""
+def _opening(column: str, *, approved: bool) -> sa.ScalarSelect[Any]:
+    """A figure of the entry current at the end of the year before `project_year`'s."""
     earlier = _ENTRY.alias("earlier")
     first_period = sa.cast(_YEAR.c.year, sa.String) + sa.literal("-01")
     conditions = [earlier.c.project_id == _YEAR.c.project_id, earlier.c.period < first_period]
     if approved:
         conditions.append(earlier.c.review_state == ReviewState.approved.value)
     return (
-        sa.select(earlier.c.invested_to_date_wan)
+        sa.select(earlier.c[column])
         .where(*conditions)
         .order_by(earlier.c.period.desc(), earlier.c.revision.desc())
         .limit(1)
@@ -88,8 +88,10 @@ def opening_statements(which: Which) -> tuple[sa.Insert, sa.Update]:
         sa.update(_YEAR)
         .where(which(_YEAR.c.project_id))
         .values(
-            opening_invested_wan=_opening(approved=False),
-            official_opening_invested_wan=_opening(approved=True),
+            opening_invested_wan=_opening("invested_to_date_wan", approved=False),
+            official_opening_invested_wan=_opening("invested_to_date_wan", approved=True),
+            opening_status=_opening("status", approved=False),
+            official_opening_status=_opening("status", approved=True),
         )
     )
     return insert, update

@@ -428,91 +428,97 @@ def _grouped(query: Any, period: Any, group: Sequence[Dimension]) -> Any:
     )
 
 
-def counting_entries(entry_conditions: Sequence[Any], *, last_period: str) -> sa.Subquery:
-    """Each project's counting entry of each period up to `last_period` (the newest revision
-    among those `entry_conditions`, on `progress_entry`, keep), numbered within the project."""
+def series_of_reports(
+    session: Session,
+    *,
+    entry_conditions: Sequence[Any],
+    opening_prefix: str,
+    interval: Interval,
+    first_period: str,
+    last_period: str,
+    group: Sequence[Dimension],
+    conditions: Sequence[Any],
+) -> Sequence[sa.Row[Any]]:
+    """Per period of the series and group: projects resumed (复工: reported under construction
+    after a period reported suspended) and investment completed (the rise of investment to
+    date over the project's amount before).
+
+    Only the entries from January of the first period's year on are read, in one pass in
+    the order of the project index: each project's counting entries (a period's newest
+    revision among those `entry_conditions`, on `progress_entry`, keep) compared with the one
+    before; the first of a year with the year's opening (`project_year`, by
+    `opening_prefix`).
+    """
     entry = ProgressEntry.__table__  # type: ignore[attr-defined]
-    ranked = (
+    scan = (
         sa.select(
             entry.c.project_id,
             entry.c.period,
             entry.c.status,
             entry.c.invested_to_date_wan,
-            sa.func.row_number()
-            .over(
-                partition_by=(entry.c.project_id, entry.c.period), order_by=entry.c.revision.desc()
-            )
-            .label("newest"),
+            sa.func.lead(entry.c.period)
+            .over(partition_by=entry.c.project_id, order_by=(entry.c.period, entry.c.revision))
+            .label("next_period"),
         )
-        .where(entry.c.period <= last_period, *entry_conditions)
-        .subquery("ranked")
+        .where(entry.c.period.between(f"{first_period[:4]}-01", last_period), *entry_conditions)
+        .subquery("scan")
     )
-    return sa.select(ranked).where(ranked.c.newest == 1).subquery("counting")
-
-
-def series_of_reports(
-    session: Session,
-    *,
-    counting: sa.Subquery,
-    interval: Interval,
-    first_period: str,
-    group: Sequence[Dimension],
-    conditions: Sequence[Any],
-) -> Sequence[sa.Row[Any]]:
-    """Per period of the series and group: projects resumed (复工: under construction after a
-    suspended period) and investment completed (the rise of investment to date over the
-    project's previous amount; a first amount counts whole)."""
-    moves = sa.select(
+    counting = (
+        sa.select(scan)
+        .where(sa.or_(scan.c.next_period.is_(None), scan.c.next_period != scan.c.period))
+        .subquery("counting")
+    )
+    project, in_order = counting.c.project_id, counting.c.period
+    compared = sa.select(
         counting.c.project_id,
         counting.c.period,
         counting.c.status,
+        counting.c.invested_to_date_wan,
         sa.func.lag(counting.c.status)
-        .over(partition_by=counting.c.project_id, order_by=counting.c.period)
-        .label("before"),
-    ).subquery("moves")
-    amounts = (
-        sa.select(
-            counting.c.project_id,
-            counting.c.period,
-            (
-                counting.c.invested_to_date_wan
-                - sa.func.coalesce(
-                    sa.func.lag(counting.c.invested_to_date_wan).over(
-                        partition_by=counting.c.project_id, order_by=counting.c.period
-                    ),
-                    0,
-                )
-            ).label("added"),
-        )
-        .where(counting.c.invested_to_date_wan.is_not(None))
-        .subquery("amounts")
+        .over(partition_by=project, order_by=in_order)
+        .label("status_before"),
+        # Investment to date never falls, so the largest earlier amount is the last one.
+        sa.func.max(counting.c.invested_to_date_wan)
+        .over(partition_by=project, order_by=in_order, rows=(None, -1))
+        .label("invested_before"),
+        sa.func.row_number().over(partition_by=project, order_by=in_order).label("nth"),
+    ).subquery("compared")
+    opening = sa.alias(ProjectYear.__table__, "opening")  # type: ignore[attr-defined]
+    year = sa.cast(sa.func.substr(compared.c.period, 1, 4), sa.Integer)
+    first_of_window = compared.c.nth == 1
+    status_before = sa.case(
+        (first_of_window, opening.c[f"{opening_prefix}opening_status"]),
+        else_=compared.c.status_before,
     )
-    rows: list[sa.Row[Any]] = []
-    for source, measure in (
-        (
-            moves,
-            sa.func.count()
-            .filter(
-                moves.c.status == ProjectStatus.under_construction.value,
-                moves.c.before == ProjectStatus.suspended.value,
+    invested_before = sa.case(
+        (first_of_window, opening.c[f"{opening_prefix}opening_invested_wan"]),
+        else_=compared.c.invested_before,
+    )
+    period = bucket(year, sa.cast(sa.func.substr(compared.c.period, 6, 2), sa.Integer), interval)
+    period = period.label("bucket")
+    resumed = sa.and_(
+        compared.c.status == ProjectStatus.under_construction.value,
+        status_before == ProjectStatus.suspended.value,
+    )
+    added = compared.c.invested_to_date_wan - sa.func.coalesce(invested_before, 0)
+    query = (
+        present_state()
+        .select_from(
+            sa.select(
+                period,
+                *_group_columns(group),
+                sa.func.count().filter(resumed).label("resumed"),
+                sa.func.coalesce(sa.func.sum(added), 0).label("invested_wan"),
             )
-            .label("resumed"),
-        ),
-        (amounts, sa.func.coalesce(sa.func.sum(amounts.c.added), 0).label("invested_wan")),
-    ):
-        period = bucket(
-            sa.cast(sa.func.substr(source.c.period, 1, 4), sa.Integer),
-            sa.cast(sa.func.substr(source.c.period, 6, 2), sa.Integer),
-            interval,
-        ).label("bucket")
-        query = (
-            present_state()
-            .select_from(sa.select(period, *_group_columns(group), measure))
-            .join(source, source.c.project_id == col(Project.id))
-            .where(source.c.period >= first_period, *conditions)
         )
-        rows += session.execute(_grouped(query, period, group)).all()
-    return rows
+        .join(compared, compared.c.project_id == col(Project.id))
+        .outerjoin(
+            opening,
+            sa.and_(opening.c.project_id == compared.c.project_id, opening.c.year == year),
+        )
+        .where(compared.c.period >= first_period, *conditions)
+    )
+    return session.execute(_grouped(query, period, group)).all()
 
 
 def series_of_milestones(

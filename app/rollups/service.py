@@ -371,16 +371,16 @@ def build_series(session: Session, *, query: SeriesQuery) -> Series:
     conditions = filter_conditions(session, query)
     dims = queries.dimensions(present_state(), query.effective_reporting_year())
     group = [dims[d] for d in query.by]
-    counting = queries.counting_entries(
-        entry_conditions(query.figures, as_of=query.as_of, entry=ProgressEntry),
-        last_period=last_month,
-    )
     found = [
         *queries.series_of_reports(
             session,
-            counting=counting,
+            entry_conditions=entry_conditions(
+                query.figures, as_of=query.as_of, entry=ProgressEntry
+            ),
+            opening_prefix=FIGURE_PREFIX[query.figures],
             interval=interval,
             first_period=first_month,
+            last_period=last_month,
             group=group,
             conditions=conditions,
         ),

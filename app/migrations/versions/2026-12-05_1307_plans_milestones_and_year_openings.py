@@ -92,6 +92,10 @@ def upgrade() -> None:
         sa.Column("planned_completion", sa.Boolean(), nullable=False),
         sa.Column("opening_invested_wan", sa.BigInteger(), nullable=True),
         sa.Column("official_opening_invested_wan", sa.BigInteger(), nullable=True),
+        sa.Column("opening_status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column(
+            "official_opening_status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True
+        ),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_at", app.models.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
