@@ -157,9 +157,11 @@ def measures(state: ProjectState, frame: Frame) -> list[Any]:
     this_year = frame.project_year.c
     year_planned = this_year.planned_investment_wan
     # 1–N 月完成投资: investment to date minus the year's opening; a project with no entry in
-    # the year has no row of it, and did not move.
-    year_invested = state.invested - sa.func.coalesce(
-        this_year[f"{frame.prefix}opening_invested_wan"], 0
+    # the year and no plan for it has no row of it, and did not move.
+    year_invested = sa.case(
+        (this_year.project_id.is_(None), 0),
+        else_=state.invested
+        - sa.func.coalesce(this_year[f"{frame.prefix}opening_invested_wan"], 0),
     )
     elapsed = 100 * elapsed_share(frame.day, frame.year)
     # A planned project's own rate against 序时进度, compared without dividing: invested

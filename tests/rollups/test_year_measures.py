@@ -189,3 +189,21 @@ def test_a_year_out_of_range_is_refused(client, auth):
     response = client.get("/api/v1/rollups", params={"by": "park", "year": "1999"}, headers=auth())
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_project_silent_all_year_completed_nothing_in_it(client, auth, session):
+    # Reported in 2025, neither reported nor planned in 2026: it has no row of the year, and
+    # its 2026 completion is 0, not the 800 it had invested before.
+    factories.park(session, id="silent", name="静默园区")
+    quiet = factories.project(session, park_id="silent", start_year=2025, end_year=2027)
+    factories.report(
+        session, quiet.code, as_of="2025-10-31", percent_complete=None, invested_to_date_wan=800
+    )
+    response = client.get(
+        "/api/v1/rollups", params={"by": "park", "park": "silent", "year": "2026"}, headers=auth()
+    )
+    assert response.status_code == 200, response.text
+    totals = response.json()["totals"]
+    assert totals["invested_to_date_wan"] == 800
+    assert totals["year_invested_wan"] == 0
+    assert totals["year_planned_investment_wan"] == 0
