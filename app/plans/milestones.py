@@ -168,21 +168,33 @@ def check_report_milestones(
     milestones: Mapping[MilestoneKind, date],
     existing: Mapping[MilestoneKind, date | None],
     *,
+    as_of: date,
     today: date | None = None,
 ) -> list[dict[str, Any]]:
     """What is wrong with the actual dates a progress report carries, as field errors
     (`body.milestones.<kind>`); empty when the report may store them.
 
     `status`: the status the report states; `milestones`: its actual dates; `existing`: the
-    actual dates stored. Besides the date rules, the report's status must cover each date:
-    a report carrying an actual start states a status past pre-construction, one carrying an
-    actual completion states `completed`.
+    actual dates stored; `as_of`: the date the report describes. Besides the date rules, a
+    report tells of dates on or before its own, and its status must cover each date: a report
+    carrying an actual start states a status past pre-construction, one carrying an actual
+    completion states `completed`.
     """
 
     def loc(kind: MilestoneKind) -> tuple[str, ...]:
         return ("body", "milestones", kind.value)
 
     errors = date_errors(milestones, existing, status=status, loc=loc, today=today)
+    for kind, when in milestones.items():
+        if when > as_of:
+            errors.append(
+                field_error(
+                    *loc(kind),
+                    msg=f"actual {kind} date {when} is after the report's as_of {as_of}",
+                    type_="milestone_after_report",
+                    ctx={"kind": kind.value, "as_of": as_of.isoformat()},
+                )
+            )
     for kind in LIFE_CYCLE:
         implied = implied_status(kind)
         if kind in milestones and implied is not None and not covers(status, kind):

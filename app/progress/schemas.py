@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from app import clock
 from app.fields import Text, reject_bool
-from app.models import ProjectStatus, ReviewState
+from app.models import MilestoneKind, ProjectStatus, ReviewState
 
 MAX_TEXT = 2000
 _ISO_DATE = r"^(19[5-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
@@ -98,6 +98,16 @@ class ProgressCreate(BaseModel):
     )
     note: Text = Field(default="", max_length=MAX_TEXT, description="Progress note (形象进度).")
     issues: Text = Field(default="", max_length=MAX_TEXT, description="Blockers (存在问题).")
+    milestones: dict[MilestoneKind, InputDate] | None = Field(
+        default=None,
+        description="Actual dates of life-cycle milestones reached, by kind (`filing`, "
+        '`permits`, `start`, `completion`, `operation`), e.g. `{"start": "2026-03-01"}`; '
+        "stored on the project's milestones with the report, all or nothing. Each date is on or "
+        "before `as_of`, the dates follow the life cycle, and `status` must agree with them: an "
+        "actual `start` needs a status past `pre_construction`, an actual `completion` needs "
+        "`completed`; a contradiction is a 422. Omitted: the milestones stay as they are.",
+        examples=[{"start": "2026-03-01"}],
+    )
 
     _no_bools = field_validator("percent_complete", "invested_to_date_wan", mode="before")(
         reject_bool

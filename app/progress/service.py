@@ -14,6 +14,7 @@ from app.clock import REPORTING_TZ
 from app.config import API_PREFIX
 from app.db import Statements, Transaction
 from app.models import ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
+from app.plans import milestones
 from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.progress import current, idempotency, years
 from app.progress.idempotency import IdempotentRequest
@@ -169,7 +170,8 @@ async def create_progress(
     if idempotency_key is not None:
         # The request as the API names it, whichever way it came (API or form).
         path = f"{API_PREFIX}/projects/{code}/progress"
-        body = report.model_dump(mode="json")
+        # A report without milestones fingerprints as it did before they could be sent.
+        body = report.model_dump(mode="json", exclude=None if report.milestones else {"milestones"})
         request = IdempotentRequest(idempotency_key, idempotency.fingerprint("POST", path, body))
     for _ in range(_WRITE_ATTEMPTS):
         try:
@@ -209,6 +211,10 @@ async def store_report(
             return ReportResult(ProgressEntryPublic.model_validate(stored), replayed=True)
     history = await transaction.all(_HISTORY, {"project_id": project.id})
     values, figures = _plan_report(project, report=report, principal=principal, history=history)
+    if report.milestones:
+        await _record_report_milestones(
+            transaction, project=project, report=report, principal=principal
+        )
     entry = await transaction.first(_INSERT_ENTRY, values)
     assert entry is not None
     await transaction.execute(_UPDATE_FIGURES, {"project_id": project.id, **figures})
@@ -224,6 +230,37 @@ async def store_report(
             body=public.model_dump(mode="json"),
         )
     return ReportResult(public, replayed=False)
+
+
+async def _record_report_milestones(
+    transaction: Transaction,
+    *,
+    project: LockedProject,
+    report: ProgressCreate,
+    principal: Principal,
+) -> None:
+    """Check the actual dates a report carries and store them (InvalidInput if they
+    contradict the report or the project's other dates)."""
+    assert report.milestones
+    stored = await milestones.read_milestones(transaction, project_id=project.id)
+    errors = milestones.check_report_milestones(
+        report.status, report.milestones, milestones.actual_dates(stored), as_of=report.as_of
+    )
+    if errors:
+        raise InvalidInput(
+            "The report's milestone dates contradict it or the project's other dates: "
+            + "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors)
+            + ".",
+            errors=errors,
+        )
+    await milestones.record_milestones(
+        transaction,
+        project_id=project.id,
+        stored=stored,
+        wanted=milestones.with_actual_dates(stored, report.milestones),
+        by=principal.name,
+        now=utcnow(),
+    )
 
 
 # Built once, with bound parameters, for the statements every report sends.

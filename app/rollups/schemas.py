@@ -3,7 +3,7 @@
 import enum
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from app.models import ProjectStatus
 from app.progress.schemas import Figures
@@ -232,7 +232,8 @@ class Rollup(BaseModel):
     totals: Measures = Field(description="The grand total, computed by the database.")
 
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Months of the years a rollup's `year` takes (2000–2100).
+MONTH_PATTERN = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
 SERIES_DIMS = (Dim.park, Dim.category, Dim.start_year, Dim.start_bucket, Dim.tier)
 MAX_SERIES_PERIODS = 120
 
@@ -300,7 +301,8 @@ class SeriesFigures(BaseModel):
     commissioned: int = Field(description="投产: actual `operation` milestone dates in it.")
     invested_wan: int = Field(
         description="Investment completed in it, 万元: the rise of each project's investment to "
-        "date over its previous reported amount (a first amount counts whole)."
+        "date over its amount before (for its first report of a year, the amount it opened the "
+        "year with; a first amount ever counts whole)."
     )
 
 
@@ -320,8 +322,45 @@ class SeriesRow(SeriesFigures):
     tier_name: str | None = None
 
 
+_SERIES_ROW_EXAMPLE: dict[str, JsonValue] = {
+    "period": "2026-Q1",
+    "period_name": "2026年一季度",
+    "park_id": "gaoxin",
+    "park_name": "大连高新技术产业园区",
+    "started": 3,
+    "resumed": 1,
+    "started_or_resumed": 4,
+    "completed": 1,
+    "commissioned": 0,
+    "invested_wan": 25360,
+}
+
+
 class Series(BaseModel):
     """Counts and investment per period: by group in `rows`, for the portfolio in `totals`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "interval": "quarter",
+                    "from": "2026-01",
+                    "to": "2026-03",
+                    "by": ["park"],
+                    "figures": "latest",
+                    "as_of": None,
+                    "rows": [_SERIES_ROW_EXAMPLE],
+                    "totals": [
+                        {
+                            key: value
+                            for key, value in _SERIES_ROW_EXAMPLE.items()
+                            if not key.startswith("park_")
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     interval: Interval
     from_: str = Field(serialization_alias="from")

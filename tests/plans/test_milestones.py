@@ -196,24 +196,34 @@ def test_who_writes_milestones(client, auth, new, role, park, status):
 def test_report_check_is_pure_and_names_each_problem():
     today = date(2026, 6, 1)
     ok = milestones.check_report_milestones(
-        ProjectStatus.under_construction, {MilestoneKind.start: date(2026, 5, 1)}, {}, today=today
+        ProjectStatus.under_construction,
+        {MilestoneKind.start: date(2026, 5, 1)},
+        {},
+        as_of=today,
+        today=today,
     )
     assert ok == []
     errors = milestones.check_report_milestones(
         ProjectStatus.under_construction,
         {MilestoneKind.start: date(2026, 5, 1), MilestoneKind.completion: date(2026, 7, 1)},
         {MilestoneKind.permits: date(2026, 5, 2)},
+        as_of=date(2026, 5, 31),
         today=today,
     )
     types = {(e["loc"][-1], e["type"]) for e in errors}
     assert types == {
         ("start", "milestone_order"),
         ("completion", "date_in_future"),
+        ("completion", "milestone_after_report"),
         ("completion", "milestone_contradicts_status"),
     }
     assert (
         milestones.check_report_milestones(
-            ProjectStatus.pre_construction, {MilestoneKind.start: date(2026, 5, 1)}, {}, today=today
+            ProjectStatus.pre_construction,
+            {MilestoneKind.start: date(2026, 5, 1)},
+            {},
+            as_of=today,
+            today=today,
         )[0]["type"]
         == "milestone_contradicts_status"
     )

@@ -243,6 +243,7 @@ def test_openapi_documents_429_on_limited_operations_only(client):
     exports = {
         ("GET", "/api/v1/projects"),
         ("GET", "/api/v1/rollups"),
+        ("GET", "/api/v1/rollups/series"),
         ("GET", "/api/v1/reports/reconciliation"),
         ("GET", "/api/v1/reports/compliance"),
         ("GET", "/api/v1/reports/changes"),

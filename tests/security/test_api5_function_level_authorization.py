@@ -45,6 +45,7 @@ RULES = {
     ("POST", "/api/v1/parks/{park_id}/plans"): PLANNERS,
     ("GET", "/api/v1/categories"): ALL,
     ("GET", "/api/v1/rollups"): ALL,
+    ("GET", "/api/v1/rollups/series"): ALL,
     ("GET", "/api/v1/reports/reconciliation"): ALL,
     ("GET", "/api/v1/reports/compliance"): ALL,
     ("GET", "/api/v1/reports/changes"): ALL,

@@ -36,6 +36,9 @@ SPELLINGS = "a spelling repeated, or the name among the aliases"
 REFUSED_ON_MEANING: dict[str, dict[str, str]] = {
     "GET /api/v1/projects": {"422": FILTERS},
     "GET /api/v1/rollups": {"422": FILTERS},
+    "GET /api/v1/rollups/series": {
+        "422": f"{FILTERS}; `from` after `to`, or more than 120 months between them",
+    },
     "GET /api/v1/reports/compliance": {"422": FILTERS},
     "GET /api/v1/reports/changes": {"422": f"{FILTERS}; `to_date` not after `from_date`"},
     "GET /api/v1/reports/blockers": {"422": FILTERS},
@@ -49,7 +52,8 @@ REFUSED_ON_MEANING: dict[str, dict[str, str]] = {
     "POST /api/v1/projects/{code}/archive": {"412": "an If-Match not the current ETag"},
     "POST /api/v1/projects/{code}/restore": {"412": "an If-Match not the current ETag"},
     "POST /api/v1/projects/{code}/progress": {
-        "422": "`as_of` after today in China; a report contradicting the project's history",
+        "422": "`as_of` or a milestone date after today in China; a report contradicting "
+        "the project's history or its milestone dates",
     },
     "POST /api/v1/parks": {"422": SPELLINGS},
     "PATCH /api/v1/parks/{park_id}": {
