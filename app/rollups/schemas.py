@@ -5,6 +5,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from app import clock
 from app.models import ProjectStatus
 from app.progress.schemas import Figures
 from app.projects.schemas import ProjectFilters
@@ -247,14 +248,18 @@ class SeriesQuery(ProjectFilters):
         default=Interval.month, description="`month`, or `quarter` (calendar quarters)."
     )
     from_: str = Field(
+        default_factory=lambda: f"{clock.today().year}-01",
         alias="from",
         pattern=MONTH_PATTERN,
-        description="The first month (YYYY-MM); with `quarter`, its quarter is the first.",
+        description="The first month (YYYY-MM); with `quarter`, its quarter is the first. "
+        "Default: January of this year (China's calendar).",
         examples=["2026-01"],
     )
     to: str = Field(
+        default_factory=lambda: clock.today().strftime("%Y-%m"),
         pattern=MONTH_PATTERN,
-        description="The last month (YYYY-MM); with `quarter`, its quarter is the last.",
+        description="The last month (YYYY-MM); with `quarter`, its quarter is the last. "
+        "Default: this month.",
         examples=["2026-06"],
     )
     by: list[Dim] = Field(

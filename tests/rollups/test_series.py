@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
+from app import clock
 from app.models import Milestone, MilestoneKind, utcnow
 from tests import factories
 
@@ -130,7 +131,8 @@ def test_a_series_exports_in_chinese(client, auth, park_of_three):
         {"from": "2026-06", "to": "2026-01"},
         {"from": "2026-13", "to": "2026-12"},
         {"from": "2016-01", "to": "2026-12"},
-        {"from": "2026-01"},
+        {"from": "1999-12", "to": "2000-01"},
+        {"from": "0000-01", "to": "2000-01"},
         {"from": "2026-01", "to": "2026-02", "by": "status"},
         {"from": "2026-01", "to": "2026-02", "interval": "week"},
     ],
@@ -139,3 +141,14 @@ def test_a_bad_series_query_is_refused(client, auth, params):
     response = client.get("/api/v1/rollups/series", params=params, headers=auth())
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_without_a_range_the_series_is_this_year_by_month(client, auth):
+    today = clock.today()
+    response = client.get("/api/v1/rollups/series", headers=auth())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["from"], body["to"]) == (f"{today.year}-01", today.strftime("%Y-%m"))
+    assert [row["period"] for row in body["totals"]] == [
+        f"{today.year}-{month:02d}" for month in range(1, today.month + 1)
+    ]
