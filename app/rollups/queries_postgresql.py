@@ -38,15 +38,19 @@ def aggregate_groupings(
         state.select_from(
             sa.select(
                 *(d.key.label(f"key_{i}") for i, d in enumerate(dims)),
-                *(d.label.label(f"label_{i}") for i, d in enumerate(dims) if d.label is not None),
+                # A label follows from its key: grouped by the keys alone, the
+                # planner's estimate of the groups stays the product of the keys' own.
+                *(
+                    sa.func.min(d.label).label(f"label_{i}")
+                    for i, d in enumerate(dims)
+                    if d.label is not None
+                ),
                 *(d.order.label(f"order_{i}") for i, d in enumerate(dims)),
                 *measures(state, frame),
             )
         )
     ).where(*conditions)
-    finest = finest.group_by(
-        *(d.key for d in dims), *(d.label for d in dims if d.label is not None)
-    ).subquery("finest")
+    finest = finest.group_by(*(d.key for d in dims)).subquery("finest")
     g = finest.c
     keys = [g[f"key_{i}"] for i in range(len(dims))]
     labels = [g[f"label_{i}"] for i, d in enumerate(dims) if d.label is not None]

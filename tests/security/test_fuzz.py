@@ -113,6 +113,9 @@ def _load() -> schemathesis.schemas.BaseSchema:
 every_phase = _load()
 role_phases = _load()
 role_phases.config.phases.update(phases=["examples", "fuzzing"])
+# Loading the document started the application's lifespan on the process's own settings; it
+# starts again with the first request of `headers_for`, on the module's copy of the library.
+asgi.shutdown_lifespans()
 
 checks.load_all_checks()
 CHECKS = checks.CHECKS.get_all()
