@@ -1,11 +1,12 @@
 """Cache validators for rollups and reports: an ETag that moves with the data, and 304."""
 
 import hashlib
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request, Response
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from app import clock
 from app.db import Statements, StatementsDep
@@ -36,7 +37,16 @@ async def data_version(statements: Statements) -> str:
     changes."""
     row = await statements.first(_DATA_VERSION, {})
     assert row is not None  # an aggregate without GROUP BY always answers one row
-    return "|".join(str(part) for part in row.values())
+    return _version_text(row.values())
+
+
+def data_version_in(session: Session) -> str:
+    """`data_version`, read through a page's session."""
+    return _version_text(session.execute(_DATA_VERSION).one())
+
+
+def _version_text(parts: Iterable[Any]) -> str:
+    return "|".join(str(part) for part in parts)
 
 
 async def cache_validator(request: Request, response: Response, statements: StatementsDep) -> str:

@@ -75,13 +75,16 @@ async def get_series(
     query: Annotated[SeriesQuery, Query()],
     accepted: Accepted,
     etag: ETag,
+    request: Request,
 ) -> Response:
     """Per period (and group): projects started (开工), resumed (复工), started or resumed
     (开复工), completed (竣工) and commissioned (投产), and investment completed (万元).
     Quarter counts like "一季度 348 个项目开复工, 58 个项目竣工投产" come straight from
     `interval=quarter`."""
     with metrics.rollup_timer(["series", *query.by]):
-        series = await run_in_threadpool(service.build_series, session, query=query)
+        series = await run_in_threadpool(
+            service.cached_series, session, query=query, key=etag, cache=rollup_cache(request)
+        )
     if export := query.format or accepted:
         return await run_in_threadpool(export_response, series_table(series), export, etag=etag)
     return Response(

@@ -212,6 +212,13 @@ def cached_rollup(
     return answer
 
 
+def cached_series(session: Session, *, query: SeriesQuery, key: str, cache: RollupCache) -> Series:
+    """`build_series`, answered from `cache` while the data and the day are unchanged (`key`:
+    the request's ETag, or another fingerprint that moves with the data and the query)."""
+    series: Series = cache.get_or_build(_cache_key(key), lambda: build_series(session, query=query))
+    return series
+
+
 def verdict(gap_pct: float | None) -> Verdict | None:
     """The year's verdict for a gap to 序时进度 in percentage points (None: no plan)."""
     if gap_pct is None:

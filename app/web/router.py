@@ -16,6 +16,7 @@ from app.config import get_settings
 from app.db import SessionDep, StatementsDep
 from app.exports.writers import XLSX_MEDIA_TYPE, ExportFormat, export_response
 from app.http import metrics
+from app.http.caching import data_version_in
 from app.http.rate_limits import RateLimiter
 from app.models import Project, ReviewState
 from app.problems import AppError, Conflict, InvalidInput, NotFound
@@ -26,6 +27,7 @@ from app.projects import service as projects
 from app.projects import tables as project_tables
 from app.projects.schemas import MAX_PAGE, ProjectListQuery
 from app.reports import service as reports
+from app.rollups.router import rollup_cache
 from app.rollups.schemas import Dim
 from app.spreadsheets import service as spreadsheets
 from app.spreadsheets.schemas import PERIOD_PATTERN, UploadSummary
@@ -118,7 +120,13 @@ def overview_page(request: Request, session: SessionDep, user: WebUser) -> Respo
     """Headline figures and charts of the filtered portfolio, and the year's 调度 round."""
     filters = views.filters_of(request.query_params)
     year = views.year_of(request.query_params)
-    overview = views.overview(session, filters=filters, year=year)
+    overview = views.overview(
+        session,
+        filters=filters,
+        year=year,
+        cache=rollup_cache(request),
+        version=data_version_in(session),
+    )
     lang = language(request)
     charts = {
         dim.value: [

@@ -28,7 +28,7 @@ from app.projects.service import start_years
 from app.reports import service as reports
 from app.reports.schemas import ComplianceRow
 from app.rollups.schemas import Dim, Rollup, RollupQuery, RollupRow, Series, SeriesQuery
-from app.rollups.service import build_rollup, build_series
+from app.rollups.service import RollupCache, cached_rollup, cached_series
 from app.web.i18n import Lang, field_message, message, status_name
 
 WEB_PREFIX = "/web"
@@ -167,19 +167,32 @@ class Overview:
     ranking: list[RollupRow]
 
 
-def overview(session: Session, *, filters: ProjectFilters, year: int | None = None) -> Overview:
+def overview(
+    session: Session,
+    *,
+    filters: ProjectFilters,
+    year: int | None = None,
+    cache: RollupCache,
+    version: str,
+) -> Overview:
     """Rollups by park, category, start year and status under the same filters, and the
-    year's series of starts, completions and investment per month."""
+    year's series of starts, completions and investment per month; each answered from `cache`
+    while the data (`version`, `app.http.caching.data_version`) and the day are unchanged."""
     base = filters.model_dump(exclude={"format"})
     rollups = {}
     for dim in OVERVIEW_DIMS:
+        query = RollupQuery(**base, by=[dim], year=year)
         with metrics.rollup_timer([dim]):
-            rollups[dim] = build_rollup(session, query=RollupQuery(**base, by=[dim], year=year))
+            rollups[dim] = cached_rollup(
+                session, query=query, etag=_key(version, query), cache=cache
+            ).rollup
     by_park = rollups[Dim.park]
     first, last = series_months(by_park.year, by_park.seen_at)
-    series = build_series(
-        session,
-        query=SeriesQuery.model_validate({**base, "interval": "month", "from": first, "to": last}),
+    series_query = SeriesQuery.model_validate(
+        {**base, "interval": "month", "from": first, "to": last}
+    )
+    series = cached_series(
+        session, query=series_query, key=_key(version, series_query), cache=cache
     )
     due = period_due(filters.as_of)
     compliance = reports.compliance(
@@ -199,6 +212,11 @@ def overview(session: Session, *, filters: ProjectFilters, year: int | None = No
         series=series,
         ranking=rank_by_year_completion(by_park.rows),
     )
+
+
+def _key(version: str, query: RollupQuery | SeriesQuery) -> str:
+    """What a page's rollup or series is cached under: the data's version and the query."""
+    return f"page|{version}|{type(query).__name__}|{query.model_dump_json()}"
 
 
 def series_points(series: Series, lang: Lang) -> list[dict[str, Any]]:

@@ -12,10 +12,10 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import clock
-from app.models import Milestone, MilestoneKind, utcnow
+from app.models import Milestone, MilestoneKind, Project, utcnow
 from tests import factories
 
 PARK = "zhuanghe"
@@ -152,3 +152,31 @@ def test_without_a_range_the_series_is_this_year_by_month(client, auth):
     assert [row["period"] for row in body["totals"]] == [
         f"{today.year}-{month:02d}" for month in range(1, today.month + 1)
     ]
+
+
+def test_a_cached_series_moves_with_a_new_report(client, auth, session, park_of_three):
+    params = {"park": PARK, "from": "2026-01", "to": "2026-12", "interval": "quarter"}
+    before = client.get("/api/v1/rollups/series", params=params, headers=auth())
+    again = client.get("/api/v1/rollups/series", params=params, headers=auth())
+    assert before.json() == again.json()
+    assert before.headers["ETag"] == again.headers["ETag"]
+    code = session.exec(select(Project).where(Project.name == "乙")).one().code
+    reported = client.post(
+        f"/api/v1/projects/{code}/progress",
+        json={
+            "as_of": "2026-08-31",
+            "status": "completed",
+            "percent_complete": 100,
+            "invested_to_date_wan": 450,
+        },
+        headers=auth("admin"),
+    )
+    assert reported.status_code == 201, reported.text
+    after = client.get("/api/v1/rollups/series", params=params, headers=auth())
+    assert after.headers["ETag"] != before.headers["ETag"]
+    third = {row["period"]: row for row in after.json()["totals"]}["2026-Q3"]
+    assert third["invested_wan"] - _q3(before.json())["invested_wan"] == 150
+
+
+def _q3(body: dict) -> dict:
+    return {row["period"]: row for row in body["totals"]}["2026-Q3"]
