@@ -49,6 +49,7 @@ bench: $(STAMP)
 	cd bench/baseline && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench.run
 	$(BIN)/python bench/pages.py --database-url "$${BENCH_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}" --out bench/results/pages-postgresql.json
+	$(BIN)/python bench/round.py --database-url "$${BENCH_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}" --out bench/results/round-postgresql.json
 
 format: $(STAMP)
 	$(BIN)/ruff format .

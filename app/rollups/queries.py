@@ -516,7 +516,12 @@ def series_of_reports(
         .join(compared, compared.c.project_id == col(Project.id))
         .outerjoin(
             opening,
-            sa.and_(opening.c.project_id == compared.c.project_id, opening.c.year == year),
+            sa.and_(
+                opening.c.project_id == compared.c.project_id,
+                opening.c.year == year,
+                # Only the openings of the series' years: the hash holds those alone.
+                opening.c.year.between(int(first_period[:4]), int(last_period[:4])),
+            ),
         )
         .where(compared.c.period >= first_period, *conditions)
     )
