@@ -195,11 +195,12 @@ def overview(
         session, query=series_query, key=_key(version, series_query), cache=cache
     )
     due = period_due(filters.as_of)
-    compliance = reports.compliance(
-        session,
-        filters=filters.model_copy(update={"as_of": None}),
-        period=due.period,
-        due_day=get_settings().report_due_day,
+    present = filters.model_copy(update={"as_of": None})
+    compliance = cache.get_or_build(
+        (f"page|{version}|compliance|{due.period}|{present.model_dump_json()}", clock.today()),
+        lambda: reports.compliance(
+            session, filters=present, period=due.period, due_day=get_settings().report_due_day
+        ),
     )
     return Overview(
         filters=filters,
