@@ -239,6 +239,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "actual_on": ("实际", "Actual"),
     "late_mark": ("逾期", "Overdue"),
     "milestone_done": ("已完成", "Done"),
+    "milestones_reached": ("本期达到的里程碑", "Milestones reached"),
+    "milestones_reached_help": (
+        "只填本期新达到的阶段的实际日期（不晚于填报截止日期）；未填的保持原样。有实际开工日期时"
+        "状态应为在建，有实际竣工日期时状态应为已竣工。",
+        "Only the actual dates of stages newly reached (on or before the report's date); "
+        "those left empty stay as they are. An actual start needs a status under construction, "
+        "an actual completion the status completed.",
+    ),
+    "recorded_on": ("已记录", "Recorded"),
 }
 
 VERDICT_EN = {
@@ -301,6 +310,17 @@ FIELD_ERRORS: dict[str, str] = {
         "{invested:,} 万元低于 {period} 已报的 {reported:,} 万元；累计完成投资只增不减。"
     ),
     "investment_above_later": "{invested:,} 万元高于其后 {period} 已报的 {reported:,} 万元。",
+    # Milestone dates (app/plans/milestones).
+    "milestone_order": (
+        "与已记录的 {other_date} 先后不符："
+        "各阶段依次为备案/核准、要件办理完成、开工、竣工验收、投产。"
+    ),
+    "milestone_after_report": "晚于本次填报的截止日期 {as_of}。",
+    "milestone_contradicts_status": (
+        "与填报状态不符：有实际开工日期时状态应为在建（或已竣工、停建），"
+        "有实际竣工日期时应为已竣工。"
+    ),
+    "milestone_cleared": "已竣工项目的实际开工、竣工日期不能清除。",
     # A spreadsheet's own refusals (app/spreadsheets).
     "missing_column": "表中缺少此列。",
     "header": "此列出现了两次。",

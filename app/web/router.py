@@ -306,7 +306,12 @@ def report_page(
     return render(
         request,
         "report.html",
-        {"project": public, "form": form, "request_key": uuid.uuid4().hex},
+        {
+            "project": public,
+            "form": form,
+            "request_key": uuid.uuid4().hex,
+            "milestones": views.milestones(session, project=project),
+        },
         user=user,
     )
 
@@ -324,6 +329,11 @@ async def submit_report(
     invested_to_date_wan: Annotated[str, Form(max_length=40)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
     issues: Annotated[str, Form(max_length=4000)] = "",
+    milestone_filing: Annotated[str, Form(max_length=40)] = "",
+    milestone_permits: Annotated[str, Form(max_length=40)] = "",
+    milestone_start: Annotated[str, Form(max_length=40)] = "",
+    milestone_completion: Annotated[str, Form(max_length=40)] = "",
+    milestone_operation: Annotated[str, Form(max_length=40)] = "",
     request_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Store the report through the API's rules, or show their messages by the fields."""
@@ -336,6 +346,11 @@ async def submit_report(
             "invested_to_date_wan": invested_to_date_wan,
             "note": note,
             "issues": issues,
+            "milestone_filing": milestone_filing,
+            "milestone_permits": milestone_permits,
+            "milestone_start": milestone_start,
+            "milestone_completion": milestone_completion,
+            "milestone_operation": milestone_operation,
         }
     )
     report = views.parse_report(form, language(request))
@@ -360,10 +375,16 @@ async def submit_report(
             return redirect(f"/web/projects/{result.entry.project_code}?saved={result.entry.id}")
     project = await run_in_threadpool(projects.get_project, session, code=code)
     public = await run_in_threadpool(projects.project_public, session, project=project)
+    stored = await run_in_threadpool(views.milestones, session, project=project)
     return render(
         request,
         "report.html",
-        {"project": public, "form": form, "request_key": uuid.uuid4().hex},
+        {
+            "project": public,
+            "form": form,
+            "request_key": uuid.uuid4().hex,
+            "milestones": stored,
+        },
         user=user,
         status_code=422,
     )

@@ -15,7 +15,7 @@ from app.categories.schemas import CategoryPublic
 from app.categories.service import list_categories
 from app.config import API_PREFIX, get_settings
 from app.http import metrics
-from app.models import Project, ProjectStatus, ReviewState, Role
+from app.models import MilestoneKind, Project, ProjectStatus, ReviewState, Role
 from app.parks.schemas import ParkPublic
 from app.parks.service import list_parks
 from app.plans import service as plans
@@ -248,32 +248,46 @@ class ReportForm:
 
 
 REPORT_FIELDS = ("as_of", "status", "percent_complete", "invested_to_date_wan", "note", "issues")
+# The actual dates a report may carry, one date field per life-cycle stage.
+MILESTONE_FIELDS = {f"milestone_{kind.value}": kind for kind in MilestoneKind}
 
 
 def parse_report(form: ReportForm, lang: Lang) -> ProgressCreate | None:
     """Validate a report form with the API's own schema; messages go to their fields."""
-    data = {
+    data: dict[str, Any] = {
         name: value
         for name, value in form.values.items()
-        if value.strip() or name in ("note", "issues")
+        if name not in MILESTONE_FIELDS and (value.strip() or name in ("note", "issues"))
     }
+    if dates := {
+        MILESTONE_FIELDS[name].value: value.strip()
+        for name, value in form.values.items()
+        if name in MILESTONE_FIELDS and value.strip()
+    }:
+        data["milestones"] = dates
     try:
         return ProgressCreate.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "form"
-            form.add(name, field_message(lang, error))
+            form.add(_form_field(error["loc"]), field_message(lang, error))
         return None
 
 
 def add_rule_errors(form: ReportForm, exc: InvalidInput, lang: Lang) -> None:
     """Put the service's consistency messages next to the fields they name."""
     for error in exc.errors or []:
-        loc = error.get("loc", [])
-        name = str(loc[-1]) if loc else "form"
-        form.add(name if name in REPORT_FIELDS else "form", field_message(lang, error))
+        loc = list(error.get("loc", []))
+        form.add(_form_field(loc[1:] if loc[:1] == ["body"] else loc), field_message(lang, error))
     if not exc.errors:
         form.add("form", exc.detail)
+
+
+def _form_field(loc: Sequence[Any]) -> str:
+    """The form field an error's location (in the body) names, else the whole form."""
+    if len(loc) >= 2 and loc[0] == "milestones" and f"milestone_{loc[1]}" in MILESTONE_FIELDS:
+        return f"milestone_{loc[1]}"
+    name = str(loc[0]) if loc else "form"
+    return name if name in REPORT_FIELDS else "form"
 
 
 def officer_park(principal: Principal) -> str | None:

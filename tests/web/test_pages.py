@@ -18,6 +18,7 @@ from app.models import ApiToken, ProgressEntry, Role
 from app.projects.service import get_project
 from app.web import i18n
 from app.web.views import period_due
+from tests import factories
 from tests.web.conftest import csrf_of
 
 
@@ -597,3 +598,39 @@ def test_a_refused_upload_names_each_problem_in_chinese(sign_in, rows, expected)
     for message in expected:
         assert message in text
     assert not re.search(r"<td>[a-z ,']+</td>", text), "an English message on a Chinese page"
+
+
+def test_a_report_form_carries_the_actual_start(sign_in, session):
+    client = sign_in("officer", "gaoxin")
+    code = factories.project(session).code
+    form = report_form(client, code)
+    page = client.get(f"/web/projects/{code}/report")
+    assert "本期达到的里程碑" in page.text
+    assert 'name="milestone_start"' in page.text
+    base = {**form, "as_of": "2026-10-31", "note": "", "issues": ""}
+    # An actual completion while reporting under construction: refused beside its field,
+    # and nothing is stored.
+    refused = client.post(
+        f"/web/projects/{code}/report",
+        data={
+            **base,
+            "status": "under_construction",
+            "milestone_start": "2026-03-01",
+            "milestone_completion": "2026-10-20",
+        },
+    )
+    assert refused.status_code == 422
+    text = html.unescape(refused.text)
+    assert 'id="error-milestone_completion"' in text
+    assert "与填报状态不符" in text
+    assert entries(session, code) == 0
+    stored = client.post(
+        f"/web/projects/{code}/report",
+        data={**base, "status": "under_construction", "milestone_start": "2026-03-01"},
+        follow_redirects=False,
+    )
+    assert stored.status_code == 303, stored.text
+    session.expire_all()
+    assert str(get_project(session, code=code).started_on) == "2026-03-01"
+    again = client.get(f"/web/projects/{code}/report")
+    assert "已记录 2026-03-01" in again.text
