@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -75,4 +76,28 @@ def test_migrating_a_database_with_history_keeps_it_writable(make_database):
         session.refresh(entry)
         assert entry.id == stored + 1
         assert entry.has_issues is True
+    engine.dispose()
+
+
+def test_postgresql_keeps_statistics_of_the_searched_texts(make_database):
+    url = make_database()
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    with engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            engine.dispose()
+            pytest.skip("extended statistics are PostgreSQL's")
+        found = conn.execute(
+            sa.text("SELECT count(*) FROM pg_statistic_ext WHERE stxname = :name"),
+            {"name": "st_project_searched_texts"},
+        ).scalar_one()
+    engine.dispose()
+    assert found == 1
+    migrate.downgrade(url, "76f7a4e01b40")
+    engine = build_engine(url)
+    with engine.connect() as conn:
+        assert not conn.execute(
+            sa.text("SELECT count(*) FROM pg_statistic_ext WHERE stxname = :name"),
+            {"name": "st_project_searched_texts"},
+        ).scalar_one()
     engine.dispose()
