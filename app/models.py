@@ -264,6 +264,11 @@ class ProgressEntry(SQLModel, table=True):
                 "percent_complete",
                 "invested_to_date_wan",
                 "has_issues",
+                # What a series of the present sums over a range of periods.
+                "invested_added_wan",
+                "resumed",
+                "official_invested_added_wan",
+                "official_resumed",
             ],
         ),
         sa.Index("ix_progress_entry_review_state", "review_state"),
@@ -295,6 +300,19 @@ class ProgressEntry(SQLModel, table=True):
     reviewer_name: str | None = Field(default=None, max_length=100)
     reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     review_comment: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    # Derived from the project's history by `app.progress.years`, for the latest figures and
+    # (`official_`) from approved entries: where the entry counts (the newest revision of
+    # its period), the rise of investment to date over the amount before it (a first amount
+    # counts whole; NULL without an amount or where it does not count), and whether it is
+    # under construction after a period suspended (复工).
+    invested_added_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    resumed: bool = Field(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    official_invested_added_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
+    official_resumed: bool = Field(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
 
     project: Project = Relationship(back_populates="progress_entries")
 

@@ -374,6 +374,7 @@ _INSERT_ENTRY = (
             column.name: sa.bindparam(column.name)
             for column in _ENTRY_TABLE.c
             if column.name not in {"id", "has_issues", "reviewer_name", "reviewed_at"}
+            and column.name not in years.MOVE_COLUMNS
         }
     )
     .returning(*_ENTRY_TABLE.c)

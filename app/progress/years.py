@@ -1,4 +1,5 @@
-"""Each project's year openings: the investment to date and status it opened each year with.
+"""What the history derives, kept beside it: each project's year openings (the investment to
+date and status it opened each year with) and each entry's move (investment added, 复工).
 
 The year's completed investment (1–N 月完成投资) is the investment to date at a day minus
 the investment to date at the end of the year before. So that a rollup of the present reads
@@ -8,10 +9,17 @@ before (the newest revision of the latest earlier period), from every entry for 
 figures and from approved ones for the official figures; NULL where no earlier entry states
 an amount. A project with no entry in a year did not move in it.
 
-`refresh_openings` computes them from the history, for the projects a condition on
+A series of the present sums, per period, what each entry moved: where it counts (the
+newest revision of its period, among approved entries for the official figures), the rise
+of its investment to date over the largest amount before it (investment to date never
+falls, so that is the last one stated; a first amount counts whole) and whether it is under
+construction after a period suspended. `progress_entry` keeps these (`invested_added_wan`,
+`resumed` and their `official_` twins), NULL and false where an entry does not count.
+
+`history_statements` recomputes both from the history, for the projects a condition on
 `project_year.project_id`/`progress_entry.project_id` keeps; every writer of history (a
-report, a review, the seed, a synthetic portfolio, the migration that added the table)
-calls it after writing, under the project's lock where there is one.
+report, a review, the seed, a synthetic portfolio) runs them after writing, under the
+project's lock where there is one; the migrations that added each ran them once.
 """
 
 from collections.abc import Callable
@@ -19,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.models import ProgressEntry, ProjectYear, ReviewState
+from app.models import ProgressEntry, ProjectStatus, ProjectYear, ReviewState
 
 _ENTRY = ProgressEntry.__table__  # type: ignore[attr-defined]
 _YEAR = ProjectYear.__table__  # type: ignore[attr-defined]
@@ -97,10 +105,106 @@ def opening_statements(which: Which) -> tuple[sa.Insert, sa.Update]:
     return insert, update
 
 
+# The entry columns `moves_statement` writes; an entry is inserted without them.
+MOVE_COLUMNS = frozenset(
+    {"invested_added_wan", "resumed", "official_invested_added_wan", "official_resumed"}
+)
+
+
+def _moves(which: Which, *, approved: bool) -> sa.Subquery:
+    """Each counting entry's id, investment added and resumption, among the entries of the
+    projects `which(project_id)` keeps (approved ones only if `approved`)."""
+    entry = _ENTRY.alias("entry")
+    conditions = [which(entry.c.project_id)]
+    if approved:
+        conditions.append(entry.c.review_state == ReviewState.approved.value)
+    ranked = (
+        sa.select(
+            entry.c.id,
+            entry.c.project_id,
+            entry.c.period,
+            entry.c.status,
+            entry.c.invested_to_date_wan,
+            sa.func.lead(entry.c.period)
+            .over(partition_by=entry.c.project_id, order_by=(entry.c.period, entry.c.revision))
+            .label("next_period"),
+        )
+        .where(*conditions)
+        .subquery("ranked")
+    )
+    counting = (
+        sa.select(ranked)
+        .where(sa.or_(ranked.c.next_period.is_(None), ranked.c.next_period != ranked.c.period))
+        .subquery("counting")
+    )
+    project, in_order = counting.c.project_id, counting.c.period
+    before = sa.func.max(counting.c.invested_to_date_wan).over(
+        partition_by=project, order_by=in_order, rows=(None, -1)
+    )
+    status_before = sa.func.lag(counting.c.status).over(partition_by=project, order_by=in_order)
+    return sa.select(
+        counting.c.id,
+        (counting.c.invested_to_date_wan - sa.func.coalesce(before, 0)).label("added"),
+        sa.case(
+            (
+                sa.and_(
+                    counting.c.status == ProjectStatus.under_construction.value,
+                    status_before == ProjectStatus.suspended.value,
+                ),
+                sa.true(),
+            ),
+            else_=sa.false(),
+        ).label("resumed"),
+    ).subquery("official_moves" if approved else "moves")
+
+
+def moves_statement(which: Which) -> sa.Update:
+    """The statement recomputing the moves of the entries of the projects `which` keeps,
+    writing only the entries whose moves change."""
+    latest, official = _moves(which, approved=False), _moves(which, approved=True)
+    entry = _ENTRY.alias("every_entry")
+    moved = (
+        sa.select(
+            entry.c.id,
+            latest.c.added,
+            sa.func.coalesce(latest.c.resumed, sa.false()).label("resumed"),
+            official.c.added.label("official_added"),
+            sa.func.coalesce(official.c.resumed, sa.false()).label("official_resumed"),
+        )
+        .select_from(
+            entry.outerjoin(latest, latest.c.id == entry.c.id).outerjoin(
+                official, official.c.id == entry.c.id
+            )
+        )
+        .where(which(entry.c.project_id))
+        .subquery("moved")
+    )
+    pairs = {
+        "invested_added_wan": moved.c.added,
+        "resumed": moved.c.resumed,
+        "official_invested_added_wan": moved.c.official_added,
+        "official_resumed": moved.c.official_resumed,
+    }
+    assert set(pairs) == MOVE_COLUMNS
+    return (
+        sa.update(_ENTRY)
+        .where(
+            _ENTRY.c.id == moved.c.id,
+            sa.or_(*(_ENTRY.c[name].is_distinct_from(value) for name, value in pairs.items())),
+        )
+        .values(pairs)
+    )
+
+
+def history_statements(which: Which) -> tuple[sa.Insert, sa.Update, sa.Update]:
+    """Every statement refreshing what the history derives, for the projects `which` keeps."""
+    return (*opening_statements(which), moves_statement(which))
+
+
 # For one project, the statements a report or a review sends (prebuilt, bound parameter).
-ONE_PROJECT = opening_statements(lambda column: column == sa.bindparam("of_project"))
+ONE_PROJECT = history_statements(lambda column: column == sa.bindparam("of_project"))
 
 
-def refresh_statements() -> tuple[sa.Insert, sa.Update]:
-    """The statements refreshing every project's openings (seed, synthetic data, migration)."""
-    return opening_statements(lambda column: sa.true())
+def refresh_statements() -> tuple[sa.Insert, sa.Update, sa.Update]:
+    """The statements refreshing every project's derived figures (seed, synthetic data)."""
+    return history_statements(lambda column: sa.true())

@@ -414,10 +414,12 @@ def bucket(year: Any, month: Any, interval: Interval) -> Any:
 
 
 def _group_columns(group: Sequence[Dimension]) -> list[Any]:
+    # A label follows from its key: grouped by the keys alone, the planner's estimate of the
+    # groups stays the product of the keys' own, and it hashes them.
     return [
         *(d.key.label(f"key_{i}") for i, d in enumerate(group)),
         *(
-            (d.label if d.label is not None else sa.null()).label(f"label_{i}")
+            (sa.func.min(d.label) if d.label is not None else sa.null()).label(f"label_{i}")
             for i, d in enumerate(group)
         ),
         *(d.order.label(f"order_{i}") for i, d in enumerate(group)),
@@ -425,9 +427,7 @@ def _group_columns(group: Sequence[Dimension]) -> list[Any]:
 
 
 def _grouped(query: Any, period: Any, group: Sequence[Dimension]) -> Any:
-    return query.group_by(
-        period, *(d.key for d in group), *(d.label for d in group if d.label is not None)
-    )
+    return query.group_by(period, *(d.key for d in group))
 
 
 def series_of_reports(
@@ -526,6 +526,57 @@ def series_of_reports(
         .where(compared.c.period >= first_period, *conditions)
     )
     return session.execute(_grouped(query, period, group)).all()
+
+
+def series_of_moves(
+    session: Session,
+    *,
+    prefix: str,
+    interval: Interval,
+    first_period: str,
+    last_period: str,
+    group: Sequence[Dimension],
+    conditions: Sequence[Any],
+) -> Sequence[sa.Row[Any]]:
+    """`series_of_reports` for the present: the same figures summed from each entry's
+    stored move (`app.progress.years`; `prefix` `official_` for the official figures), one
+    range of the period index with no window over the history."""
+    entry = ProgressEntry.__table__  # type: ignore[attr-defined]
+    added = entry.c[f"{prefix}invested_added_wan"]
+    resumed = entry.c[f"{prefix}resumed"]
+    # Per month first, on the period as stored; the months' periods after, a few rows.
+    per_month = _grouped(
+        present_state()
+        .select_from(
+            sa.select(
+                entry.c.period,
+                *_group_columns(group),
+                sa.func.count().filter(resumed).label("resumed"),
+                sa.func.coalesce(sa.func.sum(added), 0).label("invested_wan"),
+            )
+        )
+        .join(entry, entry.c.project_id == col(Project.id))
+        .where(entry.c.period.between(first_period, last_period), *conditions),
+        entry.c.period,
+        group,
+    ).subquery("per_month")
+    m = per_month.c
+    period = bucket(
+        sa.cast(sa.func.substr(m.period, 1, 4), sa.Integer),
+        sa.cast(sa.func.substr(m.period, 6, 2), sa.Integer),
+        interval,
+    ).label("bucket")
+    keys = [m[f"key_{i}"] for i in range(len(group))]
+    labels = [m[f"label_{i}"] for i in range(len(group))]
+    query = sa.select(
+        period,
+        *keys,
+        *labels,
+        *(sa.func.min(m[f"order_{i}"]).label(f"order_{i}") for i in range(len(group))),
+        sa.func.sum(m.resumed).label("resumed"),
+        sa.func.sum(m.invested_wan).label("invested_wan"),
+    ).group_by(period, *keys, *labels)
+    return session.execute(query).all()
 
 
 def series_of_milestones(

@@ -378,8 +378,20 @@ def build_series(session: Session, *, query: SeriesQuery) -> Series:
     conditions = filter_conditions(session, query)
     dims = queries.dimensions(present_state(), query.effective_reporting_year())
     group = [dims[d] for d in query.by]
-    found = [
-        *queries.series_of_reports(
+    # The present sums each entry's stored move; a day in the past recomputes the moves
+    # from the entries known then.
+    reports = (
+        queries.series_of_moves(
+            session,
+            prefix=FIGURE_PREFIX[query.figures],
+            interval=interval,
+            first_period=first_month,
+            last_period=last_month,
+            group=group,
+            conditions=conditions,
+        )
+        if query.as_of is None
+        else queries.series_of_reports(
             session,
             entry_conditions=entry_conditions(
                 query.figures, as_of=query.as_of, entry=ProgressEntry
@@ -390,7 +402,10 @@ def build_series(session: Session, *, query: SeriesQuery) -> Series:
             last_period=last_month,
             group=group,
             conditions=conditions,
-        ),
+        )
+    )
+    found = [
+        *reports,
         *queries.series_of_milestones(
             session,
             interval=interval,

@@ -205,7 +205,7 @@ def synthesize(
         _insert(session, PlanRevision.__table__, revision_rows)  # type: ignore[attr-defined]
         _insert(session, Milestone.__table__, milestone_rows)  # type: ignore[attr-defined]
         _analyze(session, ProgressEntry.__table__, ProjectYear.__table__)  # type: ignore[attr-defined]
-        for statement in years.opening_statements(partial(_in, list(ids.values()))):
+        for statement in years.history_statements(partial(_in, list(ids.values()))):
             session.execute(statement)
         session.commit()
         entries += len(reports)

@@ -93,7 +93,7 @@ def test_postgresql_keeps_statistics_of_the_searched_texts(make_database):
         ).scalar_one()
     engine.dispose()
     assert found == 1
-    migrate.downgrade(url, "76f7a4e01b40")
+    migrate.downgrade(url, "76f7a4e01b40")  # before the statistics
     engine = build_engine(url)
     with engine.connect() as conn:
         assert not conn.execute(

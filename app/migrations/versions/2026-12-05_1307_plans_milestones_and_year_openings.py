@@ -120,7 +120,7 @@ def upgrade() -> None:
 
     # The openings of every year with entries, from the history already stored.
     bind = op.get_bind()
-    for statement in years.refresh_statements():
+    for statement in years.opening_statements(lambda column: sa.true()):
         bind.execute(statement)
 
 
