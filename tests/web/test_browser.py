@@ -453,3 +453,32 @@ def test_the_round_on_the_overview_and_a_project_page(browser, live, viewport):
     page.locator("#plans").screenshot(path=str(ROUND_SHOTS / f"plans-{name}.png"))
     context.close()
     assert errors == [], f"script errors on the page: {errors}"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE_ROUND], ids=["desktop", "phone"])
+def test_an_officer_reports_the_start_with_its_date(browser, live, viewport):
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live, live.token("officer", "gaoxin"), "/web/projects/INF-007/report")
+    name = "desktop" if viewport is DESKTOP else "phone"
+    ROUND_SHOTS.mkdir(parents=True, exist_ok=True)
+    assert "本期达到的里程碑" in page.locator("fieldset.milestones-reached").inner_text()
+    no_sideways_scroll(page, viewport["width"], "/web/projects/INF-007/report")
+
+    # A completion date while reporting under construction comes back beside its field.
+    page.fill("#as_of", "2026-10-31")
+    page.select_option("#status", "under_construction")
+    page.fill("#milestone_start", "2026-09-01")
+    page.fill("#milestone_completion", "2026-10-20")
+    page.click("#submit-report")
+    page.wait_for_selector("#error-milestone_completion")
+    assert "与填报状态不符" in page.locator("#error-milestone_completion").inner_text()
+    page.screenshot(path=str(ROUND_SHOTS / f"report-form-refused-{name}.png"), full_page=True)
+
+    page.fill("#milestone_completion", "")
+    page.click("#submit-report")
+    page.wait_for_url(re.compile(r"/web/projects/INF-007\?saved=\d+$"))
+    steps = page.locator("#milestones li")
+    assert "2026-09-01" in steps.nth(2).inner_text()
+    page.screenshot(path=str(ROUND_SHOTS / f"project-after-start-{name}.png"), full_page=True)
+    context.close()
