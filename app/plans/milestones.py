@@ -17,9 +17,9 @@ The rules, each a field error (422):
 
 The status follows the dates (`implied_status`): an actual start means under construction, an
 actual completion completed. Status figures come from progress reports, so a milestone write
-outside a report whose date implies a status the project has not reached is refused (409,
-`status_conflict`): the start or the completion is reported in a progress report instead.
-A date may be changed or cleared otherwise; the row keeps who changed it and when.
+outside a report whose date implies a status the project has not reached
+(`status_not_reached`) is stored with a report of that status (`app.plans.service`). A date
+may be changed or cleared otherwise; the row keeps who changed it and when.
 """
 
 from collections.abc import Callable, Mapping
@@ -69,16 +69,10 @@ def covers(status: ProjectStatus, kind: MilestoneKind) -> bool:
     return implied is None or status in _COVERED_BY[implied]
 
 
-def status_conflict(status: ProjectStatus, kind: MilestoneKind) -> str | None:
-    """Why an actual `kind` date set outside a progress report is refused, or None."""
-    implied = implied_status(kind)
-    if implied is None or covers(status, kind) or status is ProjectStatus.cancelled:
-        return None
-    return (
-        f"An actual {kind} date means the project is {implied}, but its status is {status}; "
-        f"the status follows progress reports: send a progress report with status {implied} "
-        f"carrying the {kind} date (milestones.{kind})."
-    )
+def status_not_reached(status: ProjectStatus, kind: MilestoneKind) -> bool:
+    """Whether an actual `kind` date means a status a project of `status` has not reached
+    (a cancelled project aside: the date rules answer for it)."""
+    return not covers(status, kind) and status is not ProjectStatus.cancelled
 
 
 def date_errors(

@@ -1,17 +1,26 @@
 """Annual plans (with every revision) and milestone dates of a project."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app import clock
-from app.auth.policy import Principal, ensure_can_read_plans, ensure_can_write_milestones
-from app.db import Statements
+from app.auth.policy import (
+    Principal,
+    ensure_can_read_plans,
+    ensure_can_report,
+    ensure_can_write_milestones,
+)
+from app.db import Statements, Transaction
 from app.models import (
     Milestone,
     MilestoneKind,
     PlanRevision,
+    ProgressEntry,
     Project,
     ProjectStatus,
     ProjectYear,
@@ -30,7 +39,16 @@ from app.plans.schemas import (
     PlanRevisionPublic,
     PlanRowAction,
 )
-from app.problems import Conflict, InvalidInput, NotFound, PreconditionFailed, field_error
+from app.problems import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    field_error,
+)
+from app.progress.schemas import ProgressCreate
+from app.progress.service import store_report
 from app.versions import etag, json_body, require_if_match
 
 PLAN = "plan"  # the kind its ETags name
@@ -314,10 +332,15 @@ async def put_milestone(
                     + ".",
                     errors=errors,
                 )
-            if wanted.actual_date is not None and (
-                reason := milestones.status_conflict(status, kind)
-            ):
-                raise Conflict(reason)
+            if wanted.actual_date is not None and milestones.status_not_reached(status, kind):
+                await _report_the_status(
+                    transaction,
+                    project=project,
+                    kind=kind,
+                    day=wanted.actual_date,
+                    principal=principal,
+                )
+                stored = await milestones.read_milestones(transaction, project_id=project["id"])
         await milestones.record_milestones(
             transaction,
             project_id=project["id"],
@@ -328,6 +351,81 @@ async def put_milestone(
         )
         after = await milestones.read_milestones(transaction, project_id=project["id"])
     return _milestone_public(kind, after.get(kind))
+
+
+_ENTRY = ProgressEntry.__table__  # type: ignore[attr-defined]
+# The project's newest entry (parameter `project_id`): its period and figures.
+_NEWEST_ENTRY = (
+    sa.select(
+        _ENTRY.c.period,
+        _ENTRY.c.status,
+        _ENTRY.c.percent_complete,
+        _ENTRY.c.invested_to_date_wan,
+    )
+    .where(_ENTRY.c.project_id == sa.bindparam("project_id"))
+    .order_by(_ENTRY.c.period.desc(), _ENTRY.c.revision.desc())
+    .limit(1)
+)
+
+
+async def _report_the_status(
+    transaction: Transaction,
+    *,
+    project: Mapping[str, Any],
+    kind: MilestoneKind,
+    day: date,
+    principal: Principal,
+) -> None:
+    """Let the status follow an actual date it has not reached: a progress report of the
+    implied status dated `day`, with the latest figures, carrying the date (the one report
+    write, `store_report`). InvalidInput where no such report can be."""
+    implied = milestones.implied_status(kind)
+    assert implied is not None
+
+    def refuse(why: str) -> InvalidInput:
+        message = (
+            f"An actual {kind} date means the project is {implied}, but its status is "
+            f"{project['status']}; {why}"
+        )
+        return InvalidInput(
+            message,
+            errors=[
+                field_error(
+                    "body",
+                    "actual_date",
+                    msg=message,
+                    type_="milestone_contradicts_status",
+                    ctx={"kind": kind.value, "status": project["status"], "implied": implied.value},
+                )
+            ],
+        )
+
+    newest = await transaction.first(_NEWEST_ENTRY, {"project_id": project["id"]})
+    if newest is not None and newest["period"] > day.strftime("%Y-%m"):
+        raise refuse(
+            f"its report for {newest['period']} is later than {day}: send a progress report "
+            f"with status {implied} carrying the {kind} date (milestones.{kind})."
+        )
+    try:
+        ensure_can_report(principal, _Owned(project["code"], project["park_id"]))
+    except Forbidden:
+        raise refuse(
+            "a project's status comes from its park's progress reports: the park's officer "
+            f"reports the {kind} (a report with status {implied} carrying the date)."
+        ) from None
+    report = ProgressCreate(
+        as_of=day,
+        status=implied,
+        percent_complete=(
+            100
+            if implied is ProjectStatus.completed
+            else (newest["percent_complete"] if newest else None)
+        ),
+        invested_to_date_wan=newest["invested_to_date_wan"] if newest else None,
+        note=f"{milestones.milestone_name(kind)}：{day.isoformat()}。",
+        milestones={kind: day},
+    )
+    await store_report(transaction, code=project["code"], report=report, principal=principal)
 
 
 @dataclass(frozen=True)

@@ -102,10 +102,13 @@ def test_actual_dates_follow_the_life_cycle(client, planner, new):
     assert "operation" in later.json()["errors"][0]["msg"]
 
 
-def test_start_on_pre_construction_project_is_409(client, planner, new, session):
+def test_a_planner_cannot_start_a_project_the_park_has_not_reported_started(
+    client, planner, new, session
+):
     response = client.put(url(new, "start"), json={"actual_date": "2026-05-01"}, headers=planner)
-    assert response.status_code == 409, response.text
-    assert "progress report" in response.json()["detail"]
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["type"] == "milestone_contradicts_status"
+    assert "park's progress reports" in response.json()["detail"]
     assert _project(session, new).started_on is None
     assert client.get(url(new), headers=planner).json()["items"][2]["actual_date"] is None
     # A planned start is no status and is stored.
@@ -117,13 +120,65 @@ def test_start_on_pre_construction_project_is_409(client, planner, new, session)
     )
 
 
-def test_completion_before_completed_status_is_409(client, planner, new, session):
+def test_the_status_follows_an_officers_start_and_completion(client, auth, new, session):
+    officer = auth("officer", "gaoxin")
+    factories.report(
+        session,
+        new,
+        status="pre_construction",
+        as_of="2026-03-31",
+        percent_complete=None,
+        invested_to_date_wan=40,
+    )
+    started = client.put(
+        url(new, "start"),
+        json={"planned_date": "2026-04-01", "actual_date": "2026-04-10"},
+        headers=officer,
+    )
+    assert started.status_code == 200, started.text
+    assert (started.json()["planned_date"], started.json()["actual_date"]) == (
+        "2026-04-01",
+        "2026-04-10",
+    )
+    project = _project(session, new)
+    assert (project.status, project.started_on) == ("under_construction", date(2026, 4, 10))
+    history = client.get(f"/api/v1/projects/{new}/progress", headers=officer).json()["items"]
+    newest = history[0]
+    assert (newest["as_of"], newest["status"], newest["invested_to_date_wan"]) == (
+        "2026-04-10",
+        "under_construction",
+        40,
+    )
+    assert newest["note"] == "开工：2026-04-10。"
+    done = client.put(url(new, "completion"), json={"actual_date": "2026-09-30"}, headers=officer)
+    assert done.status_code == 200, done.text
+    project = _project(session, new)
+    assert (project.status, project.percent_complete, project.completed_on) == (
+        "completed",
+        100,
+        date(2026, 9, 30),
+    )
+
+
+def test_a_start_before_a_later_report_of_pre_construction_is_422(client, auth, new, session):
+    factories.report(
+        session, new, status="pre_construction", as_of="2026-10-31", percent_complete=None
+    )
+    response = client.put(
+        url(new, "start"), json={"actual_date": "2026-05-01"}, headers=auth("officer", "gaoxin")
+    )
+    assert response.status_code == 422
+    assert "2026-10" in response.json()["detail"]
+    assert _project(session, new).started_on is None
+
+
+def test_completion_before_completed_status_needs_the_parks_report(client, planner, new, session):
     factories.report(session, new, status="under_construction", as_of="2026-10-31")
     response = client.put(
         url(new, "completion"), json={"actual_date": "2026-10-30"}, headers=planner
     )
-    assert response.status_code == 409
-    assert "status completed" in response.json()["detail"]
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["type"] == "milestone_contradicts_status"
 
 
 def test_started_on_and_completed_on_follow_the_dates(client, planner, new, session):

@@ -55,6 +55,10 @@ REFUSED_ON_MEANING: dict[str, dict[str, str]] = {
         "422": "`as_of` or a milestone date after today in China; a report contradicting "
         "the project's history or its milestone dates",
     },
+    "PUT /api/v1/projects/{code}/milestones/{kind}": {
+        "422": "a date after today in China, out of life-cycle order, or implying a status "
+        "the project's reports contradict",
+    },
     "POST /api/v1/parks": {"422": SPELLINGS},
     "PATCH /api/v1/parks/{park_id}": {
         "412": "an If-Match that is not the park's current ETag",
