@@ -14,7 +14,8 @@ measures:
 - over HTTP, through a live `portfolio serve`: the rollups and the series answered from the
   rollup cache, and the overview page (the first request of each computes it: `first_ms`).
 
-The targets of docs/performance.md: rollups p50 under 50 ms cached and under 150 ms uncached.
+The targets of docs/performance.md: rollups p50 under 50 ms cached and under 150 ms uncached;
+a past year, read through the history like an `as_of` rollup, under 500 ms.
 """
 
 import argparse
@@ -51,6 +52,10 @@ from app.rollups.service import build_rollup, build_series  # noqa: E402
 PORTFOLIO = Path(sys.executable).parent / "portfolio"
 CACHED_TARGET_MS = 50
 UNCACHED_TARGET_MS = 150
+# A past year is read at its last day through the history, as an `as_of` rollup is: that
+# target (docs/performance.md, "Targets").
+HISTORY_TARGET_MS = 500
+TARGETS = {"rollup": UNCACHED_TARGET_MS, "history": HISTORY_TARGET_MS}
 
 
 def _year_queries(year: int, month: str) -> dict[str, tuple[str, Callable[..., Any], Any]]:
@@ -68,7 +73,7 @@ def _year_queries(year: int, month: str) -> dict[str, tuple[str, Callable[..., A
             RollupQuery.model_validate({"by": "park", "category": "innovation", "q": "合成"}),
         ),
         "rollup by park, last year (history)": (
-            "rollup",
+            "history",
             build_rollup,
             RollupQuery.model_validate({"by": "park", "year": year - 1}),
         ),
@@ -162,7 +167,7 @@ def in_process(url: str, rounds: int) -> dict[str, dict[str, Any]]:
                 started = time.perf_counter()
                 build(session, query=query)
                 samples.append(1000 * (time.perf_counter() - started))
-        target = UNCACHED_TARGET_MS if kind == "rollup" else None
+        target = TARGETS.get(kind)
         results[name] = {**timings(samples), "target_p50_ms": target}
     engine.dispose()
     return results

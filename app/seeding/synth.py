@@ -310,7 +310,8 @@ def _history(
             status, percent = ProjectStatus.pre_construction, 0
         elif fate < 0.03:
             status = ProjectStatus.cancelled
-        elif fate < 0.08 and elapsed > 0.3:
+        elif fate < 0.08 and elapsed > 0.3 and (fate >= 0.06 or elapsed < 0.45):
+            # Some stop for good; others stop for a while and resume (复工).
             status = ProjectStatus.suspended
         else:
             percent = min(100, max(percent, int(100 * elapsed * rng.uniform(0.6, 1.05))))

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app import migrate
 from app.db import build_engine
@@ -180,6 +180,13 @@ def test_plan_rows_hold_their_newest_revision(portfolio):
             select(PlanRevision).order_by(col(PlanRevision.revision))
         ).all():
             history.setdefault((revision.project_id, revision.year), []).append(revision)
+        first_reported = dict(
+            session.exec(
+                select(ProgressEntry.project_id, func.min(ProgressEntry.period)).group_by(
+                    col(ProgressEntry.project_id)
+                )
+            ).all()
+        )
     planned = [row for row in rows if row.plan_revision > 0]
     assert planned
     assert all((row.plan_revision > 0) == (row.planned_investment_wan is not None) for row in rows)
@@ -205,9 +212,9 @@ def test_plan_rows_hold_their_newest_revision(portfolio):
         assert row.planned_completion == (row.year == project.end_year)
         assert revisions[0].changed_at.month == 1
         assert revisions[0].changed_by == "合成数据"
-        # The openings were computed for plan rows too: every plan year after the first
-        # reported one opens with the investment of the year before.
-        if row.year > FIRST_YEAR:
+        # The openings were computed for plan rows too: every plan year after the project's
+        # first reported one opens with the investment of the year before.
+        if row.year > int(first_reported[row.project_id][:4]):
             assert row.opening_invested_wan is not None
     assert not history
     adjusted = [row for row in planned if row.plan_revision == 2]
