@@ -111,13 +111,13 @@ MOVE_COLUMNS = frozenset(
 )
 
 
-def _moves(which: Which, *, approved: bool) -> sa.Subquery:
-    """Each counting entry's id, investment added and resumption, among the entries of the
-    projects `which(project_id)` keeps (approved ones only if `approved`)."""
-    entry = _ENTRY.alias("entry")
-    conditions = [which(entry.c.project_id)]
-    if approved:
-        conditions.append(entry.c.review_state == ReviewState.approved.value)
+def compared_entries(conditions: Callable[[Any], list[Any]], name: str) -> sa.Subquery:
+    """Each counting entry (the newest revision of its period) among the entries
+    `conditions(entry)` keep, with the status and investment to date before it: `id`,
+    `project_id`, `period`, `status`, `invested_to_date_wan`, `status_before`,
+    `invested_before` (NULL before a project's first) and `nth`, its place in the project's
+    counting entries kept."""
+    entry = _ENTRY.alias(f"{name}_entry")
     ranked = (
         sa.select(
             entry.c.id,
@@ -129,33 +129,69 @@ def _moves(which: Which, *, approved: bool) -> sa.Subquery:
             .over(partition_by=entry.c.project_id, order_by=(entry.c.period, entry.c.revision))
             .label("next_period"),
         )
-        .where(*conditions)
-        .subquery("ranked")
+        .where(*conditions(entry))
+        .subquery(f"{name}_ranked")
     )
     counting = (
         sa.select(ranked)
         .where(sa.or_(ranked.c.next_period.is_(None), ranked.c.next_period != ranked.c.period))
-        .subquery("counting")
+        .subquery(f"{name}_counting")
     )
     project, in_order = counting.c.project_id, counting.c.period
-    before = sa.func.max(counting.c.invested_to_date_wan).over(
-        partition_by=project, order_by=in_order, rows=(None, -1)
-    )
-    status_before = sa.func.lag(counting.c.status).over(partition_by=project, order_by=in_order)
     return sa.select(
         counting.c.id,
-        (counting.c.invested_to_date_wan - sa.func.coalesce(before, 0)).label("added"),
-        sa.case(
-            (
-                sa.and_(
-                    counting.c.status == ProjectStatus.under_construction.value,
-                    status_before == ProjectStatus.suspended.value,
-                ),
-                sa.true(),
-            ),
-            else_=sa.false(),
-        ).label("resumed"),
-    ).subquery("official_moves" if approved else "moves")
+        counting.c.project_id,
+        counting.c.period,
+        counting.c.status,
+        counting.c.invested_to_date_wan,
+        sa.func.lag(counting.c.status)
+        .over(partition_by=project, order_by=in_order)
+        .label("status_before"),
+        # Investment to date never falls, so the largest earlier amount is the last one.
+        sa.func.max(counting.c.invested_to_date_wan)
+        .over(partition_by=project, order_by=in_order, rows=(None, -1))
+        .label("invested_before"),
+        sa.func.row_number().over(partition_by=project, order_by=in_order).label("nth"),
+    ).subquery(name)
+
+
+def move(
+    status: Any, invested: Any, *, status_before: Any, invested_before: Any
+) -> tuple[Any, Any]:
+    """The rule of a counting entry's move: the investment it added over the amount before it
+    (a first amount counts whole) and whether it resumed (复工: under construction after a
+    period suspended)."""
+    added = invested - sa.func.coalesce(invested_before, 0)
+    resumed = sa.and_(
+        status == ProjectStatus.under_construction.value,
+        status_before == ProjectStatus.suspended.value,
+    )
+    return added, resumed
+
+
+def _moves(which: Which, *, approved: bool) -> sa.Subquery:
+    """Each counting entry's id, investment added and resumption, among the entries of the
+    projects `which(project_id)` keeps (approved ones only if `approved`)."""
+
+    def conditions(entry: Any) -> list[Any]:
+        kept = [which(entry.c.project_id)]
+        if approved:
+            kept.append(entry.c.review_state == ReviewState.approved.value)
+        return kept
+
+    name = "official_moves" if approved else "moves"
+    compared = compared_entries(conditions, f"{name}_compared")
+    added, resumed = move(
+        compared.c.status,
+        compared.c.invested_to_date_wan,
+        status_before=compared.c.status_before,
+        invested_before=compared.c.invested_before,
+    )
+    return sa.select(
+        compared.c.id,
+        added.label("added"),
+        sa.case((resumed, sa.true()), else_=sa.false()).label("resumed"),
+    ).subquery(name)
 
 
 def moves_statement(which: Which) -> sa.Update:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import Session, col
 
 from app.models import (
@@ -25,6 +26,7 @@ from app.models import (
     ProjectStatus,
     ProjectYear,
 )
+from app.progress import years
 from app.progress.current import ProjectState, present_state
 from app.projects.derived import construction_type_expr, start_bucket_expr
 
@@ -451,40 +453,15 @@ def series_of_reports(
     before; the first of a year with the year's opening (`project_year`, by
     `opening_prefix`).
     """
-    entry = ProgressEntry.__table__  # type: ignore[attr-defined]
-    scan = (
-        sa.select(
-            entry.c.project_id,
-            entry.c.period,
-            entry.c.status,
-            entry.c.invested_to_date_wan,
-            sa.func.lead(entry.c.period)
-            .over(partition_by=entry.c.project_id, order_by=(entry.c.period, entry.c.revision))
-            .label("next_period"),
-        )
-        .where(entry.c.period.between(f"{first_period[:4]}-01", last_period), *entry_conditions)
-        .subquery("scan")
-    )
-    counting = (
-        sa.select(scan)
-        .where(sa.or_(scan.c.next_period.is_(None), scan.c.next_period != scan.c.period))
-        .subquery("counting")
-    )
-    project, in_order = counting.c.project_id, counting.c.period
-    compared = sa.select(
-        counting.c.project_id,
-        counting.c.period,
-        counting.c.status,
-        counting.c.invested_to_date_wan,
-        sa.func.lag(counting.c.status)
-        .over(partition_by=project, order_by=in_order)
-        .label("status_before"),
-        # Investment to date never falls, so the largest earlier amount is the last one.
-        sa.func.max(counting.c.invested_to_date_wan)
-        .over(partition_by=project, order_by=in_order, rows=(None, -1))
-        .label("invested_before"),
-        sa.func.row_number().over(partition_by=project, order_by=in_order).label("nth"),
-    ).subquery("compared")
+    first_of_year = f"{first_period[:4]}-01"
+
+    def kept(entry: Any) -> list[Any]:
+        return [
+            entry.c.period.between(first_of_year, last_period),
+            *(ClauseAdapter(entry).traverse(condition) for condition in entry_conditions),
+        ]
+
+    compared = years.compared_entries(kept, "compared")
     opening = sa.alias(ProjectYear.__table__, "opening")  # type: ignore[attr-defined]
     year = sa.cast(sa.func.substr(compared.c.period, 1, 4), sa.Integer)
     first_of_window = compared.c.nth == 1
@@ -498,11 +475,12 @@ def series_of_reports(
     )
     period = bucket(year, sa.cast(sa.func.substr(compared.c.period, 6, 2), sa.Integer), interval)
     period = period.label("bucket")
-    resumed = sa.and_(
-        compared.c.status == ProjectStatus.under_construction.value,
-        status_before == ProjectStatus.suspended.value,
+    added, resumed = years.move(
+        compared.c.status,
+        compared.c.invested_to_date_wan,
+        status_before=status_before,
+        invested_before=invested_before,
     )
-    added = compared.c.invested_to_date_wan - sa.func.coalesce(invested_before, 0)
     query = (
         present_state()
         .select_from(
