@@ -247,11 +247,8 @@ async def _record_report_milestones(
         report.status, report.milestones, milestones.actual_dates(stored), as_of=report.as_of
     )
     if errors:
-        raise InvalidInput(
-            "The report's milestone dates contradict it or the project's other dates: "
-            + "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors)
-            + ".",
-            errors=errors,
+        raise _refused(
+            "The report's milestone dates contradict it or the project's other dates", errors
         )
     await milestones.record_milestones(
         transaction,
@@ -413,12 +410,15 @@ def _check_consistency(report: ProgressCreate, *, period: str, history: Sequence
     if invested is not None:
         errors += _investment_errors(invested, period=period, history=history)
     if errors:
-        raise InvalidInput(
-            "The report contradicts itself or the project's history: "
-            + "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors)
-            + ".",
-            errors=errors,
-        )
+        raise _refused("The report contradicts itself or the project's history", errors)
+
+
+def _refused(summary: str, errors: list[dict[str, Any]]) -> InvalidInput:
+    """A report's refusal: `summary`, then each field's error."""
+    return InvalidInput(
+        f"{summary}: " + "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors) + ".",
+        errors=errors,
+    )
 
 
 def _investment_errors(
