@@ -3,6 +3,7 @@
 import pytest
 
 from app.main import create_app
+from tests import factories
 
 REPORT = {"as_of": "2026-10-31", "status": "suspended", "issues": "资金未到位。"}
 CONDITIONAL = [
@@ -20,18 +21,24 @@ def admin(auth):
     return auth("admin")
 
 
-def _read(client, headers, **extra):
-    return client.get("/api/v1/projects/INF-005", headers={**headers, **extra})
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
 
 
-def test_a_report_changes_the_project_etag(client, auth, admin):
-    before = _read(client, admin)
+def _read(client, headers, code, **extra):
+    return client.get(f"/api/v1/projects/{code}", headers={**headers, **extra})
+
+
+def test_a_report_changes_the_project_etag(client, auth, admin, code):
+    before = _read(client, admin, code)
     report = client.post(
-        "/api/v1/projects/INF-005/progress", json=REPORT, headers=auth("officer", "gaoxin")
+        f"/api/v1/projects/{code}/progress", json=REPORT, headers=auth("officer", "gaoxin")
     )
     assert report.status_code == 201, report.text
 
-    after = _read(client, admin, **{"If-None-Match": before.headers["etag"]})
+    after = _read(client, admin, code, **{"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200
     assert after.json()["latest_progress"]["id"] == report.json()["id"]
     assert after.json()["status"] != before.json()["status"]
@@ -39,52 +46,52 @@ def test_a_report_changes_the_project_etag(client, auth, admin):
 
     # The tag a GET just returned is the one a change must send; the older one is stale.
     stale = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"end_year": 2031},
         headers={**admin, "If-Match": before.headers["etag"]},
     )
     assert stale.status_code == 412, stale.text
     current = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"end_year": 2031},
         headers={**admin, "If-Match": after.headers["etag"]},
     )
     assert current.status_code == 200, current.text
-    assert current.headers["etag"] == _read(client, admin).headers["etag"]
+    assert current.headers["etag"] == _read(client, admin, code).headers["etag"]
 
 
-def test_a_review_changes_the_project_etag(client, auth, admin):
+def test_a_review_changes_the_project_etag(client, auth, admin, code):
     entry = client.post(
-        "/api/v1/projects/INF-005/progress", json=REPORT, headers=auth("officer", "gaoxin")
+        f"/api/v1/projects/{code}/progress", json=REPORT, headers=auth("officer", "gaoxin")
     ).json()
-    submitted = _read(client, admin)
-    client.post(f"/api/v1/projects/INF-005/progress/{entry['id']}/approve", headers=admin)
-    approved = _read(client, admin)
+    submitted = _read(client, admin, code)
+    client.post(f"/api/v1/projects/{code}/progress/{entry['id']}/approve", headers=admin)
+    approved = _read(client, admin, code)
     assert approved.json()["latest_progress"]["review_state"] == "approved"
     assert approved.headers["etag"] != submitted.headers["etag"]
 
 
-def test_the_etag_is_strong_and_names_the_body(client, admin):
-    first, again = _read(client, admin), _read(client, admin)
+def test_the_etag_is_strong_and_names_the_body(client, admin, code):
+    first, again = _read(client, admin, code), _read(client, admin, code)
     assert not first.headers["etag"].startswith("W/")
     assert first.headers["etag"] == again.headers["etag"]
     # Another representation (official figures) has another tag, the version being the same.
-    official = client.get("/api/v1/projects/INF-005?figures=official", headers=admin)
+    official = client.get(f"/api/v1/projects/{code}?figures=official", headers=admin)
     assert official.content != first.content
     assert official.headers["etag"] != first.headers["etag"]
 
 
 @pytest.mark.parametrize("form", ["W/{etag}", 'W/{etag}, "other"'], ids=["weak", "weak_in_list"])
-def test_a_weak_if_match_never_matches(client, admin, form):
-    etag = _read(client, admin).headers["etag"]
+def test_a_weak_if_match_never_matches(client, admin, code, form):
+    etag = _read(client, admin, code).headers["etag"]
     response = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"name": "改名"},
         headers={**admin, "If-Match": form.format(etag=etag)},
     )
     assert response.status_code == 412, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert _read(client, admin).headers["etag"] == etag
+    assert _read(client, admin, code).headers["etag"] == etag
 
 
 def test_a_weak_if_match_never_matches_a_park(client, admin):
@@ -112,8 +119,8 @@ def test_every_operation_answering_428_requires_if_match():
 
 
 @pytest.mark.parametrize(("method", "path"), CONDITIONAL)
-def test_a_change_without_if_match_is_still_428(client, admin, method, path):
-    url = path.format(code="INF-005", park_id="gaoxin")
+def test_a_change_without_if_match_is_still_428(client, admin, code, method, path):
+    url = path.format(code=code, park_id="gaoxin")
     body = {"name": "改名"} if "projects" in url else {"tier": "key"}
     response = client.request(method, url, json=body if method == "PATCH" else None, headers=admin)
     assert response.status_code == 428, response.text
@@ -121,8 +128,8 @@ def test_a_change_without_if_match_is_still_428(client, admin, method, path):
     assert "If-Match" in response.json()["detail"]
 
 
-def test_without_if_match_and_with_a_bad_body_every_fault_is_listed(client, admin):
-    response = client.patch("/api/v1/projects/INF-005", json={"end_year": "soon"}, headers=admin)
+def test_without_if_match_and_with_a_bad_body_every_fault_is_listed(client, admin, code):
+    response = client.patch(f"/api/v1/projects/{code}", json={"end_year": "soon"}, headers=admin)
     assert response.status_code == 422, response.text
     locs = [e["loc"] for e in response.json()["errors"]]
     assert ["header", "If-Match"] in locs
@@ -133,12 +140,12 @@ def _park(client, headers, **extra):
     return client.get("/api/v1/parks/gaoxin", headers={**headers, **extra})
 
 
-def test_a_project_changes_its_parks_etag(client, admin):
+def test_a_project_changes_its_parks_etag(client, admin, code):
     before = _park(client, admin)
-    project = _read(client, admin)
+    project = _read(client, admin, code)
     assert project.json()["park_id"] == "gaoxin"
     moved = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"total_investment_wan": project.json()["total_investment_wan"] + 1},
         headers={**admin, "If-Match": project.headers["etag"]},
     )

@@ -15,16 +15,17 @@ from app.db import EngineStatements
 from app.models import ApiToken, Role, utcnow
 from app.progress.schemas import Figures
 from app.projects import service
+from tests import factories
 
 PATHS = {
-    "known code": "/api/v1/projects/INF-005",
-    "known code, lower case": "/api/v1/projects/inf-005",
+    "known code": "/api/v1/projects/{code}",
+    "known code, lower case": "/api/v1/projects/{lower}",
     "unknown code": "/api/v1/projects/INF-999",
-    "malformed code": "/api/v1/projects/INF-005!",
+    "malformed code": "/api/v1/projects/{code}!",
     "code too long": "/api/v1/projects/" + "X" * 21,
-    "unknown figures": "/api/v1/projects/INF-005?figures=draft",
-    "unknown parameter": "/api/v1/projects/INF-005?colour=red",
-    "official figures": "/api/v1/projects/INF-005?figures=official",
+    "unknown figures": "/api/v1/projects/{code}?figures=draft",
+    "unknown parameter": "/api/v1/projects/{code}?colour=red",
+    "official figures": "/api/v1/projects/{code}?figures=official",
 }
 LIVE_ANSWERS = {
     "known code": 200,
@@ -36,6 +37,17 @@ LIVE_ANSWERS = {
     "unknown parameter": 422,
     "official figures": 200,
 }
+
+
+@pytest.fixture
+def code(session: Session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
+
+
+def _path(path: str, code: str) -> str:
+    """`path` for the project `code` (one of `PATHS`)."""
+    return path.format(code=code, lower=code.lower())
 
 
 def _dead_headers(session: Session, kind: str) -> dict[str, str]:
@@ -60,8 +72,8 @@ def _dead_headers(session: Session, kind: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
 @pytest.mark.parametrize("kind", ["none", "wrong scheme", "unknown", "revoked", "expired"])
-def test_a_dead_token_is_401_whatever_else_is_wrong(client, session, kind, path):
-    response = client.get(path, headers=_dead_headers(session, kind))
+def test_a_dead_token_is_401_whatever_else_is_wrong(client, session, code, kind, path):
+    response = client.get(_path(path, code), headers=_dead_headers(session, kind))
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"] == "Bearer"
@@ -70,47 +82,47 @@ def test_a_dead_token_is_401_whatever_else_is_wrong(client, session, kind, path)
 
 @pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
 @pytest.mark.parametrize("role", list(Role))
-def test_a_live_token_gets_the_answer_it_got_before(client, auth, role, path):
-    response = client.get(path, headers=auth(role))
+def test_a_live_token_gets_the_answer_it_got_before(client, auth, code, role, path):
+    response = client.get(_path(path, code), headers=auth(role))
     assert response.status_code == LIVE_ANSWERS[next(k for k, v in PATHS.items() if v == path)]
     if response.status_code == 200:
         body = response.json()
-        assert body["code"] == "INF-005"
+        assert body["code"] == code
         assert body["figures"] == ("official" if "official" in path else "latest")
-        assert response.headers["etag"].startswith('"project-INF-005-')
+        assert response.headers["etag"].startswith(f'"project-{code}-')
     else:
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_the_answer_matches_the_list(client, auth):
+def test_the_answer_matches_the_list(client, auth, code):
     headers = auth()
-    one = client.get("/api/v1/projects/INF-005", headers=headers).json()
-    listed = client.get("/api/v1/projects", params={"q": "INF-005"}, headers=headers).json()
-    assert [item for item in listed["items"] if item["code"] == "INF-005"] == [one]
+    one = client.get(f"/api/v1/projects/{code}", headers=headers).json()
+    listed = client.get("/api/v1/projects", params={"q": code}, headers=headers).json()
+    assert [item for item in listed["items"] if item["code"] == code] == [one]
 
 
-def test_a_read_records_the_tokens_last_use(client, session):
+def test_a_read_records_the_tokens_last_use(client, session, code):
     token, secret = create_token(session, name="reader", role=Role.planner)
     assert token.last_used_at is None
-    assert client.get("/api/v1/projects/INF-005", headers={"Authorization": f"Bearer {secret}"})
+    assert client.get(f"/api/v1/projects/{code}", headers={"Authorization": f"Bearer {secret}"})
     session.refresh(token)
     assert token.last_used_at is not None
 
 
 def test_one_statement_checks_the_token_and_reads_the_project(
-    client, session, auth, statements_sent
+    client, session, auth, code, statements_sent
 ):
     headers = auth()
     client.get("/api/v1/parks", headers=headers)  # the token's first use is recorded here
     statements_sent.clear()
-    assert client.get("/api/v1/projects/INF-005", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/projects/{code}", headers=headers).status_code == 200
     selects = [s for s in statements_sent if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1, statements_sent
     assert "api_token" in selects[0]
     assert "progress_entry" in selects[0]
 
 
-def test_verify_returns_the_row_only_with_a_live_token(session):
+def test_verify_returns_the_row_only_with_a_live_token(session, code):
     statements = EngineStatements(session.get_bind())
     read = service.read_by_code(Figures.latest)
     live, secret = create_token(session, name="live", role=Role.planner)
@@ -125,15 +137,15 @@ def test_verify_returns_the_row_only_with_a_live_token(session):
             return asyncio.run(verify(statements, secret))
         return asyncio.run(verify(statements, secret, read, {"code": code}))
 
-    token, row = check(secret, "INF-005")
+    token, row = check(secret, code)
     assert token is not None
     assert token.id == live_id
     assert row is not None
-    assert row["code"] == "INF-005"
+    assert row["code"] == code
     assert row["category_name"]
     assert check(secret, "INF-999") == (token, None)
     for dead in (revoked_secret, "kp_unknown"):
-        assert check(dead, "INF-005") == (None, None)
+        assert check(dead, code) == (None, None)
     # Without a read: the token alone, as every other route checks it.
     assert check(secret) == (token, None)
     stored = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.clock import REPORTING_TZ
-from app.models import ProgressEntry
+from app.models import ProgressEntry, Project
 from app.progress.current import months_before
-from app.projects.service import get_project
 from app.seeding.load import baseline_status
+from tests import factories
 from tests.conftest import SEED_DIR
 
 SEED = json.loads((SEED_DIR / "projects.json").read_text(encoding="utf-8"))
@@ -20,6 +20,11 @@ TIER_OF = {p["id"]: p["tier"] for p in PARKS}
 # The investment to date the printed notes state, on their baselines (app/seed/baseline_figures.md);
 # none of them is a gaoxin project.
 BASELINE_INVESTED_WAN = 106_358
+# The seeded park gaoxin: its projects and their total investment.
+GAOXIN_PROJECTS = 21
+GAOXIN_WAN = 1_186_100
+# The project a test adds to gaoxin: it runs 2018–2022, so by now all its time has elapsed.
+PROJECT = {"start_year": 2018, "end_year": 2022, "total_investment_wan": 220_000}
 
 
 def _bucket(year):
@@ -57,6 +62,12 @@ def _got(rows, *dims):
         tuple(r[KEYS[d][0]] for d in dims): (r["project_count"], r["total_investment_wan"])
         for r in rows
     }
+
+
+@pytest.fixture
+def project(session) -> Project:
+    """A project of park gaoxin (`PROJECT`) made for the test, with no report."""
+    return factories.project(session, **PROJECT)
 
 
 def _rollup(client, headers, **params):
@@ -118,8 +129,8 @@ def test_status_counts_and_measures(client, auth):
 
 def test_filters_apply(client, auth):
     body = _rollup(client, auth(), by="category", park="gaoxin")
-    assert body["totals"]["project_count"] == 21
-    assert body["totals"]["total_investment_wan"] == 1_186_100
+    assert body["totals"]["project_count"] == GAOXIN_PROJECTS
+    assert body["totals"]["total_investment_wan"] == GAOXIN_WAN
 
 
 def test_drill_down_lists_match_their_cells(client, auth):
@@ -133,7 +144,7 @@ def test_drill_down_lists_match_their_cells(client, auth):
         )
 
 
-def test_report_measures_and_as_of(client, auth, session):
+def test_report_measures_and_as_of(client, auth, project):
     headers = auth()
     officer = auth("officer", "gaoxin")
     report = {
@@ -143,14 +154,16 @@ def test_report_measures_and_as_of(client, auth, session):
         "invested_to_date_wan": 110000,
         "issues": "资金未到位",
     }
-    created = client.post("/api/v1/projects/INF-005/progress", json=report, headers=officer)
+    created = client.post(f"/api/v1/projects/{project.code}/progress", json=report, headers=officer)
     assert created.status_code == 201
     now = _rollup(client, headers, by="park", park="gaoxin")
     gaoxin = now["rows"][0]
     assert gaoxin["invested_to_date_wan"] == 110000
     assert gaoxin["open_blockers"] == 1
-    assert gaoxin["completion_rate"] == round(110000 / 1_186_100, 4)
-    # INF-005 runs 2018–2022, so today all its time has elapsed against 50 % reported; the
+    assert gaoxin["completion_rate"] == round(
+        110000 / (GAOXIN_WAN + PROJECT["total_investment_wan"]), 4
+    )
+    # The project runs 2018–2022, so today all its time has elapsed against 50 % reported; the
     # other gaoxin projects report no progress and carry no weight.
     assert gaoxin["schedule_gap_pct"] == 50.0
 
@@ -163,8 +176,7 @@ def test_report_measures_and_as_of(client, auth, session):
     assert on_the_day["rows"][0]["invested_to_date_wan"] == 0
 
 
-def test_revision_invisible_before_it_was_received(client, auth, session):
-    project = get_project(session, code="INF-005")
+def test_revision_invisible_before_it_was_received(client, auth, session, project):
     received = datetime(2021, 7, 5, 2, 0, tzinfo=UTC)  # 10:00 in China
     for revision, invested, at in [(1, 100000, received), (2, 90000, received + timedelta(10))]:
         session.add(
@@ -204,8 +216,7 @@ def test_revision_invisible_before_it_was_received(client, auth, session):
         ("2021-12-31", 600),  # long after the last report
     ],
 )
-def test_as_of_finds_the_current_entry_however_old(client, auth, session, as_of, invested):
-    project = get_project(session, code="INF-005")
+def test_as_of_finds_the_current_entry_however_old(client, auth, session, project, as_of, invested):
     for period, amount, received in [
         ("2021-01", 100, datetime(2021, 2, 3, 2, tzinfo=UTC)),
         ("2021-05", 500, datetime(2021, 6, 2, 2, tzinfo=UTC)),
@@ -232,16 +243,20 @@ def test_as_of_finds_the_current_entry_however_old(client, auth, session, as_of,
     part = _rollup(client, auth(), by="park", park="gaoxin", as_of=as_of)
     assert part["rows"][0]["invested_to_date_wan"] == invested
     listed = client.get(
-        "/api/v1/projects", params={"q": "INF-005", "as_of": as_of}, headers=auth()
+        "/api/v1/projects", params={"q": project.code, "as_of": as_of}, headers=auth()
     ).json()
     [item] = listed["items"]
-    assert (item["latest_progress"]["invested_to_date_wan"] or 0) == invested
+    if invested:
+        assert item["latest_progress"]["invested_to_date_wan"] == invested
+    else:
+        # The project has no baseline: before its first report is received, no progress.
+        assert item["latest_progress"] is None
 
 
-def test_official_figures(client, auth):
+def test_official_figures(client, auth, project):
     officer = auth("officer", "gaoxin")
     entry = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{project.code}/progress",
         json={"as_of": "2021-06-30", "status": "suspended"},
         headers=officer,
     ).json()
@@ -253,7 +268,7 @@ def test_official_figures(client, auth):
 
     assert suspended("latest") == 1
     assert suspended("official") == 0
-    client.post(f"/api/v1/projects/INF-005/progress/{entry['id']}/approve", headers=planner)
+    client.post(f"/api/v1/projects/{project.code}/progress/{entry['id']}/approve", headers=planner)
     assert suspended("official") == 1
 
 
@@ -278,8 +293,8 @@ def test_rollup_needs_a_token(client):
     assert client.get("/api/v1/rollups?by=park").status_code == 401
 
 
-def test_schedule_gap_is_measured_at_as_of(client, auth, session):
-    project = get_project(session, code="INF-005")  # 2018–2022, 220000 万元
+def test_schedule_gap_is_measured_at_as_of(client, auth, session, project):
+    assert (project.start_year, project.end_year) == (2018, 2022)
     session.add(
         ProgressEntry(
             project_id=project.id,
@@ -298,22 +313,28 @@ def test_schedule_gap_is_measured_at_as_of(client, auth, session):
     assert body["rows"][0]["schedule_gap_pct"] == round(100 * (elapsed - 0.5), 1)
 
 
-def test_archived_projects_leave_rollups_and_their_links(client, auth):
+def test_archived_projects_leave_rollups_and_their_links(client, auth, project):
     admin = auth("admin")
-    etag = client.get("/api/v1/projects/INF-005", headers=admin).headers["etag"]
-    client.post("/api/v1/projects/INF-005/archive", headers={**admin, "If-Match": etag})
+    before = _rollup(client, admin, by="park", park="gaoxin")
+    assert before["totals"]["project_count"] == GAOXIN_PROJECTS + 1
+    assert before["totals"]["total_investment_wan"] == GAOXIN_WAN + PROJECT["total_investment_wan"]
+    etag = client.get(f"/api/v1/projects/{project.code}", headers=admin).headers["etag"]
+    archived = client.post(
+        f"/api/v1/projects/{project.code}/archive", headers={**admin, "If-Match": etag}
+    )
+    assert archived.status_code == 200, archived.text
     body = _rollup(client, admin, by="park", park="gaoxin")
-    assert body["totals"]["project_count"] == 20
-    assert body["totals"]["total_investment_wan"] == 1_186_100 - 220_000
+    assert body["totals"]["project_count"] == GAOXIN_PROJECTS
+    assert body["totals"]["total_investment_wan"] == GAOXIN_WAN
     listed = client.get(body["rows"][0]["projects"] + "&limit=500", headers=admin).json()
-    assert listed["total"] == 20
+    assert listed["total"] == GAOXIN_PROJECTS
 
 
-def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth):
+def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth, project):
     officer, admin = auth("officer", "gaoxin"), auth("admin")
     reports = [
         (
-            "INF-005",
+            project.code,
             {
                 "as_of": "2026-09-30",
                 "status": "under_construction",
@@ -323,7 +344,7 @@ def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth
             },
         ),
         (
-            "INF-005",
+            project.code,
             {
                 "as_of": "2026-10-31",
                 "status": "under_construction",
@@ -332,7 +353,7 @@ def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth
             },
         ),
         (
-            "INF-005",
+            project.code,
             {
                 "as_of": "2026-10-15",
                 "status": "suspended",

@@ -28,6 +28,12 @@ def entries(session, code: str) -> int:
     ).one()
 
 
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
+
+
 def report_form(client, code: str) -> dict[str, str]:
     page = client.get(f"/web/projects/{code}/report")
     assert page.status_code == 200, page.text
@@ -91,16 +97,16 @@ def test_forms_without_the_csrf_token_are_refused(client, token_for, session):
     assert "portfolio_token" not in client.cookies
 
 
-def test_a_report_with_a_forged_csrf_token_stores_nothing(sign_in, session):
+def test_a_report_with_a_forged_csrf_token_stores_nothing(sign_in, session, code):
     client = sign_in("officer", "gaoxin")
-    form = report_form(client, "INF-005")
-    before = entries(session, "INF-005")
+    form = report_form(client, code)
+    before = entries(session, code)
     response = client.post(
-        "/web/projects/INF-005/report",
+        f"/web/projects/{code}/report",
         data={**form, "csrf": "x" * 43, "as_of": "2026-10-31", "status": "under_construction"},
     )
     assert response.status_code == 403
-    assert entries(session, "INF-005") == before
+    assert entries(session, code) == before
 
 
 def test_a_revoked_token_signs_the_browser_out(sign_in, session):
@@ -135,10 +141,10 @@ def test_pages_are_not_cached_and_load_nothing_from_elsewhere(sign_in):
     assert len(script.content) > 500_000
 
 
-def test_a_report_through_the_form_is_stored_once(sign_in, session):
+def test_a_report_through_the_form_is_stored_once(sign_in, session, code):
     client = sign_in("officer", "gaoxin")
-    form = report_form(client, "INF-005")
-    before = entries(session, "INF-005")
+    form = report_form(client, code)
+    before = entries(session, code)
     data = {
         **form,
         "as_of": "2026-10-31",
@@ -148,12 +154,12 @@ def test_a_report_through_the_form_is_stored_once(sign_in, session):
         "note": "主体结构封顶",
         "issues": "",
     }
-    first = client.post("/web/projects/INF-005/report", data=data, follow_redirects=False)
+    first = client.post(f"/web/projects/{code}/report", data=data, follow_redirects=False)
     assert first.status_code == 303
     # The same form sent again (a double click, a reload): the same entry, nothing new.
-    again = client.post("/web/projects/INF-005/report", data=data, follow_redirects=False)
+    again = client.post(f"/web/projects/{code}/report", data=data, follow_redirects=False)
     assert again.headers["location"] == first.headers["location"]
-    assert entries(session, "INF-005") == before + 1
+    assert entries(session, code) == before + 1
     page = client.get(first.headers["location"])
     assert "主体结构封顶" in page.text
     assert 'id="saved"' in page.text
@@ -174,23 +180,23 @@ def test_a_report_through_the_form_is_stored_once(sign_in, session):
 )
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_bad_values_come_back_beside_their_fields(
-    sign_in, session, field, value, message, english, lang
+    sign_in, session, code, field, value, message, english, lang
 ):
     client = sign_in("officer", "gaoxin")
     if lang == "en":
         client.cookies.set("portfolio_lang", "en")
         message = english
-    form = report_form(client, "INF-005")
-    before = entries(session, "INF-005")
+    form = report_form(client, code)
+    before = entries(session, code)
     data = {**form, "as_of": "2026-10-31", "status": "under_construction", field: value}
-    response = client.post("/web/projects/INF-005/report", data=data)
+    response = client.post(f"/web/projects/{code}/report", data=data)
     assert response.status_code == 422
     error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', response.text)
     assert error
     assert message in html.unescape(error.group(1))
     shown = html.escape(value)
     assert f'value="{shown}"' in response.text or f">{shown}<" in response.text or field == "status"
-    assert entries(session, "INF-005") == before
+    assert entries(session, code) == before
 
 
 def as_of_of(html: str) -> str:
@@ -208,11 +214,13 @@ def as_of_of(html: str) -> str:
         (date(2027, 1, 1), "2026-12-31", "2026-12", "2027-01-05", False),
     ],
 )
-def test_every_page_offers_the_period_due(sign_in, monkeypatch, day, as_of, period, due, overdue):
+def test_every_page_offers_the_period_due(
+    sign_in, code, monkeypatch, day, as_of, period, due, overdue
+):
     monkeypatch.setattr(clock, "today", lambda: day)
     officer = sign_in("officer", "gaoxin")
     # Dated today, a report filed in the first days of a month would miss the period due.
-    assert as_of_of(officer.get("/web/projects/INF-005/report").text) == as_of
+    assert as_of_of(officer.get(f"/web/projects/{code}/report").text) == as_of
     mine = officer.get("/web/my").text
     assert f"本期应报：{period}（{due} 前）" in mine
     assert ('id="period-overdue"' in mine) is overdue
@@ -221,24 +229,24 @@ def test_every_page_offers_the_period_due(sign_in, monkeypatch, day, as_of, peri
     assert f"期间 {period}，{due} 前应报" in overview
 
 
-def test_a_report_filed_early_in_the_month_counts_for_the_period_due(sign_in, monkeypatch):
+def test_a_report_filed_early_in_the_month_counts_for_the_period_due(sign_in, code, monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: date(2026, 12, 5))
     officer = sign_in("officer", "gaoxin")
-    assert re.search(r'data-code="INF-005" class="due"', officer.get("/web/my").text)
-    page = officer.get("/web/projects/INF-005/report")
-    form = report_form(officer, "INF-005")
+    assert re.search(rf'data-code="{code}" class="due"', officer.get("/web/my").text)
+    page = officer.get(f"/web/projects/{code}/report")
+    form = report_form(officer, code)
     data = {**form, "as_of": as_of_of(page.text), "status": "under_construction"}
-    saved = officer.post("/web/projects/INF-005/report", data=data)
+    saved = officer.post(f"/web/projects/{code}/report", data=data)
     assert saved.status_code == 200
     assert "已保存：2026-11 第 1 版。" in saved.text
-    assert re.search(r'data-code="INF-005" class=""', officer.get("/web/my").text)
+    assert re.search(rf'data-code="{code}" class=""', officer.get("/web/my").text)
 
 
-def test_revising_a_returned_report_keeps_its_date(sign_in, session, monkeypatch):
+def test_revising_a_returned_report_keeps_its_date(sign_in, session, code, monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: date(2026, 12, 6))
     session.add(
         ProgressEntry(
-            project_id=get_project(session, code="INF-005").id,
+            project_id=get_project(session, code=code).id,
             as_of=date(2026, 11, 20),
             period="2026-11",
             status="under_construction",
@@ -253,22 +261,22 @@ def test_revising_a_returned_report_keeps_its_date(sign_in, session, monkeypatch
     )
     session.commit()
     officer = sign_in("officer", "gaoxin")
-    page = officer.get("/web/projects/INF-005/report").text
+    page = officer.get(f"/web/projects/{code}/report").text
     assert as_of_of(page) == "2026-11-20"
     assert 'name="percent_complete" inputmode="numeric" value="40"' in page
     assert ">主体施工中</textarea>" in page
 
 
-def test_the_form_is_only_for_reporters_of_the_park(sign_in):
+def test_the_form_is_only_for_reporters_of_the_park(sign_in, code):
     officer = sign_in("officer", "gaoxin")
     assert officer.get("/web/projects/INF-015/report").status_code == 403
     assert 'id="report-link"' not in officer.get("/web/projects/INF-015").text
-    assert 'id="report-link"' in officer.get("/web/projects/INF-005").text
+    assert 'id="report-link"' in officer.get(f"/web/projects/{code}").text
 
 
-def test_planners_read_but_do_not_report(sign_in, session):
+def test_planners_read_but_do_not_report(sign_in, session, code):
     planner = sign_in("planner")
-    assert planner.get("/web/projects/INF-005/report").status_code == 403
+    assert planner.get(f"/web/projects/{code}/report").status_code == 403
     page = planner.get("/web/spreadsheet")
     response = planner.post(
         "/web/spreadsheet",
@@ -470,7 +478,7 @@ def test_malformed_addresses_are_explained(sign_in, path):
     assert 'id="problem"' in response.text
 
 
-def filed_report(client_for, code: str = "INF-005") -> int:
+def filed_report(client_for, code: str) -> int:
     officer = client_for("officer", "gaoxin")
     form = report_form(officer, code)
     response = officer.post(
@@ -482,11 +490,11 @@ def filed_report(client_for, code: str = "INF-005") -> int:
     return int(response.headers["location"].rsplit("=", 1)[1])
 
 
-def test_planners_approve_and_return_from_the_project_page(sign_in, session):
-    entry_id = filed_report(sign_in)
+def test_planners_approve_and_return_from_the_project_page(sign_in, session, code):
+    entry_id = filed_report(sign_in, code)
     planner = sign_in("planner")
-    page = planner.get("/web/projects/INF-005")
-    action = f"/web/projects/INF-005/progress/{entry_id}/review"
+    page = planner.get(f"/web/projects/{code}")
+    action = f"/web/projects/{code}/progress/{entry_id}/review"
     assert f'action="{action}"' in page.text
 
     # Returning needs a comment; the page says so and nothing changes.
@@ -514,19 +522,19 @@ def test_planners_approve_and_return_from_the_project_page(sign_in, session):
     assert "already" in again.text
 
 
-def test_officers_cannot_review(sign_in):
-    entry_id = filed_report(sign_in)
+def test_officers_cannot_review(sign_in, code):
+    entry_id = filed_report(sign_in, code)
     officer = sign_in("officer", "gaoxin")
-    page = officer.get("/web/projects/INF-005")
+    page = officer.get(f"/web/projects/{code}")
     assert "/review" not in page.text
     response = officer.post(
-        f"/web/projects/INF-005/progress/{entry_id}/review",
+        f"/web/projects/{code}/progress/{entry_id}/review",
         data={"csrf": csrf_of(page.text), "decision": "approve"},
     )
     assert response.status_code == 403
 
 
-def test_the_api_allowances_hold_on_the_pages(sign_in, session):
+def test_the_api_allowances_hold_on_the_pages(sign_in, session, code):
     browser = sign_in("officer", "gaoxin")
     browser.app.state.rate_limiter = RateLimiter(  # type: ignore[attr-defined]
         storage_url="memory://",
@@ -539,14 +547,14 @@ def test_the_api_allowances_hold_on_the_pages(sign_in, session):
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["retry-after"]) <= 60
 
-    form = report_form(browser, "INF-005")
+    form = report_form(browser, code)
     data = {**form, "as_of": "2026-10-31", "status": "under_construction"}
-    first = browser.post("/web/projects/INF-005/report", data=data, follow_redirects=False)
+    first = browser.post(f"/web/projects/{code}/report", data=data, follow_redirects=False)
     assert first.status_code == 303
-    before = entries(session, "INF-005")
+    before = entries(session, code)
     data["request_key"] = uuid.uuid4().hex
-    assert browser.post("/web/projects/INF-005/report", data=data).status_code == 429
-    assert entries(session, "INF-005") == before
+    assert browser.post(f"/web/projects/{code}/report", data=data).status_code == 429
+    assert entries(session, code) == before
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
@@ -566,7 +574,7 @@ def test_the_api_docs_load_only_vendored_assets(client, path):
         # No 形象进度 column.
         (
             "项目编号,报告日期,项目状态,完成百分比（%）,累计完成投资（万元）,存在问题\n"
-            "INF-005,2026-10-31,在建,40,,\n",
+            "{code},2026-10-31,在建,40,,\n",
             ["表中缺少此列。"],
         ),
         # A code no project has; a project of another park; a row repeated.
@@ -574,20 +582,21 @@ def test_the_api_docs_load_only_vendored_assets(client, path):
             "项目编号,报告日期,项目状态,完成百分比（%）,累计完成投资（万元）,形象进度,存在问题\n"
             "INF-999,2026-10-31,在建,40,,,\n"
             "INF-001,2026-10-31,在建,40,,,\n"
-            "INF-005,2026-10-31,在建,40,,,\n"
-            "INF-005,2026-10-31,在建,41,,,\n",
+            "{code},2026-10-31,在建,40,,,\n"
+            "{code},2026-10-31,在建,41,,,\n",
             [
                 "没有编号为 INF-999 的项目。",
                 "不在本账号的填报范围内。",
-                "INF-005 的 2026-10 已在第 4 行填报。",
+                "{code} 的 2026-10 已在第 4 行填报。",
             ],
         ),
     ],
     ids=["column", "rows"],
 )
-def test_a_refused_upload_names_each_problem_in_chinese(sign_in, rows, expected):
+def test_a_refused_upload_names_each_problem_in_chinese(sign_in, code, rows, expected):
     officer = sign_in("officer", "gaoxin")
     page = officer.get("/web/spreadsheet")
+    rows = rows.replace("{code}", code)
     response = officer.post(
         "/web/spreadsheet",
         data={"csrf": csrf_of(page.text)},
@@ -596,7 +605,7 @@ def test_a_refused_upload_names_each_problem_in_chinese(sign_in, rows, expected)
     assert response.status_code == 422
     text = html.unescape(response.text)
     for message in expected:
-        assert message in text
+        assert message.replace("{code}", code) in text
     assert not re.search(r"<td>[a-z ,']+</td>", text), "an English message on a Chinese page"
 
 
