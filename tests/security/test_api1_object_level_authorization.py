@@ -5,8 +5,8 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import ProgressEntry, Project
+from tests import factories
 
-OWN = "INF-005"  # park gaoxin, the officer's
 OTHER = "INF-015"  # park lvshun
 REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
 UPLOAD_HEADER = (
@@ -31,9 +31,15 @@ def officer(auth):
     return auth("officer", "gaoxin")
 
 
-def test_officer_reports_on_its_own_park_only(client, session, officer):
+@pytest.fixture
+def own(session) -> str:
+    """A project of park gaoxin, the officer's, made for the test."""
+    return factories.project(session).code
+
+
+def test_officer_reports_on_its_own_park_only(client, session, officer, own):
     assert (
-        client.post(f"/api/v1/projects/{OWN}/progress", json=REPORT, headers=officer).status_code
+        client.post(f"/api/v1/projects/{own}/progress", json=REPORT, headers=officer).status_code
         == 201
     )
     before = _entries(session)
@@ -43,14 +49,14 @@ def test_officer_reports_on_its_own_park_only(client, session, officer):
     assert _entries(session) == before
 
 
-def test_an_idempotency_key_cannot_replay_another_tokens_entry(client, session, auth):
+def test_an_idempotency_key_cannot_replay_another_tokens_entry(client, session, auth, own):
     first = auth("officer", "gaoxin")
     second = auth("officer", "gaoxin")
     key = {"Idempotency-Key": "shared-key-2026-10"}
-    stored = client.post(f"/api/v1/projects/{OWN}/progress", json=REPORT, headers={**first, **key})
+    stored = client.post(f"/api/v1/projects/{own}/progress", json=REPORT, headers={**first, **key})
     assert stored.status_code == 201
     again = client.post(
-        f"/api/v1/projects/{OWN}/progress",
+        f"/api/v1/projects/{own}/progress",
         json={**REPORT, "percent_complete": 41},
         headers={**second, **key},
     )
@@ -60,9 +66,9 @@ def test_an_idempotency_key_cannot_replay_another_tokens_entry(client, session, 
     assert "idempotent-replayed" not in again.headers
 
 
-def test_officer_uploads_only_its_own_park(client, session, officer):
+def test_officer_uploads_only_its_own_park(client, session, officer, own):
     before = _entries(session)
-    text = f"{UPLOAD_HEADER}\r\n{OWN},,2026-10-31,在建,40,,,\r\n{OTHER},,2026-10-31,在建,40,,,\r\n"
+    text = f"{UPLOAD_HEADER}\r\n{own},,2026-10-31,在建,40,,,\r\n{OTHER},,2026-10-31,在建,40,,,\r\n"
     response = client.post(
         "/api/v1/progress-uploads",
         files={"file": ("report.csv", text.encode(), "text/csv")},
@@ -91,18 +97,18 @@ def test_unknown_objects_are_404_before_ownership(client, officer):
 
 
 @pytest.mark.parametrize("action", ["", "/approve", "/return"])
-def test_an_entry_is_reached_only_through_its_own_project(client, session, auth, action):
+def test_an_entry_is_reached_only_through_its_own_project(client, session, auth, action, own):
     other_entry = _baseline(session, OTHER)
     method = "GET" if not action else "POST"
     body = {"comment": "请核实。"} if action == "/return" else None
     response = client.request(
         method,
-        f"/api/v1/projects/{OWN}/progress/{other_entry}{action}",
+        f"/api/v1/projects/{own}/progress/{other_entry}{action}",
         json=body,
         headers=auth("admin"),
     )
     assert response.status_code == 404
-    assert f"{OWN} has no progress entry {other_entry}" in response.json()["detail"]
+    assert f"{own} has no progress entry {other_entry}" in response.json()["detail"]
     assert session.get(ProgressEntry, other_entry).reviewed_at is None
 
 

@@ -6,11 +6,18 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import ApiToken, Park, ProgressEntry, Project
+from tests import factories
 from tests.factories import NEW_PROJECT, REPORT
 
 
-def _snapshot(session):
-    project = session.exec(select(Project).where(Project.code == "INF-005")).one()
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
+
+
+def _snapshot(session, code):
+    project = session.exec(select(Project).where(Project.code == code)).one()
     park = session.get(Park, "gaoxin")
     return (
         project.model_dump(),
@@ -40,17 +47,17 @@ def _assert_refused(response, field):
         ("latest_progress", None),
     ],
 )
-def test_patch_project_refuses_readonly_fields(client, session, auth, field, value):
+def test_patch_project_refuses_readonly_fields(client, session, auth, field, value, code):
     admin = auth("admin")
-    etag = client.get("/api/v1/projects/INF-005", headers=admin).headers["etag"]
-    before = _snapshot(session)
+    etag = client.get(f"/api/v1/projects/{code}", headers=admin).headers["etag"]
+    before = _snapshot(session, code)
     response = client.patch(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         json={"name": "改名", field: value},
         headers={**admin, "If-Match": etag},
     )
     _assert_refused(response, field)
-    assert _snapshot(session) == before
+    assert _snapshot(session, code) == before
 
 
 @pytest.mark.parametrize(
@@ -62,29 +69,29 @@ def test_patch_project_refuses_readonly_fields(client, session, auth, field, val
         ("project_count", 0),
     ],
 )
-def test_patch_park_refuses_readonly_fields(client, session, auth, field, value):
+def test_patch_park_refuses_readonly_fields(client, session, auth, field, value, code):
     admin = auth("admin")
     etag = client.get("/api/v1/parks/gaoxin", headers=admin).headers["etag"]
-    before = _snapshot(session)
+    before = _snapshot(session, code)
     response = client.patch(
         "/api/v1/parks/gaoxin",
         json={"tier": "key", field: value},
         headers={**admin, "If-Match": etag},
     )
     _assert_refused(response, field)
-    assert _snapshot(session) == before
+    assert _snapshot(session, code) == before
 
 
 @pytest.mark.parametrize(
     ("field", "value"), [("code", "INN-001"), ("status", "completed"), ("seq", 1)]
 )
-def test_create_project_refuses_assigned_fields(client, session, auth, field, value):
-    before = _snapshot(session)
+def test_create_project_refuses_assigned_fields(client, session, auth, field, value, code):
+    before = _snapshot(session, code)
     response = client.post(
         "/api/v1/projects", json={**NEW_PROJECT, field: value}, headers=auth("admin")
     )
     _assert_refused(response, field)
-    assert _snapshot(session) == before
+    assert _snapshot(session, code) == before
 
 
 @pytest.mark.parametrize(
@@ -100,24 +107,24 @@ def test_create_project_refuses_assigned_fields(client, session, auth, field, va
         ("project_code", "INF-015"),
     ],
 )
-def test_progress_report_refuses_server_fields(client, session, auth, field, value):
-    before = _snapshot(session)
+def test_progress_report_refuses_server_fields(client, session, auth, field, value, code):
+    before = _snapshot(session, code)
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={**REPORT, field: value},
         headers=auth("officer", "gaoxin"),
     )
     _assert_refused(response, field)
-    assert _snapshot(session) == before
+    assert _snapshot(session, code) == before
 
 
-def test_answers_expose_no_token_material(client, session, auth):
+def test_answers_expose_no_token_material(client, session, auth, code):
     headers = auth("admin")
     secret = headers["Authorization"].removeprefix("Bearer ")
     digests = {t.token_hash for t in session.exec(select(ApiToken)).all()}
-    stored = client.post("/api/v1/projects/INF-005/progress", json=REPORT, headers=headers)
+    stored = client.post(f"/api/v1/projects/{code}/progress", json=REPORT, headers=headers)
     assert stored.status_code == 201
-    for path in ("/api/v1/projects/INF-005/progress", "/api/v1/projects/INF-005"):
+    for path in (f"/api/v1/projects/{code}/progress", f"/api/v1/projects/{code}"):
         text = client.get(path, headers=headers).text
         assert secret not in text
         assert not any(digest in text for digest in digests)

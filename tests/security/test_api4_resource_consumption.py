@@ -13,12 +13,19 @@ from app.exports.writers import Column, Table, csv_chunks
 from app.http.rate_limits import RateLimiter
 from app.models import ProgressEntry
 from app.spreadsheets.workbook import MAX_DATA_ROWS
+from tests import factories
 
 REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_complete": 40}
 UPLOAD_HEADER = (
     "项目编号,项目名称,报告日期,项目状态,完成百分比（%）,累计完成投资（万元）,形象进度,存在问题"
 )
 REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin (the officers' default park) made for the test."""
+    return factories.project(session).code
 
 
 def _entries(session):
@@ -53,11 +60,11 @@ def test_page_size_is_capped(client, auth):
     assert response.json()["errors"][0]["loc"] == ["query", "limit"]
 
 
-def test_json_body_is_capped(client, auth, session):
+def test_json_body_is_capped(client, auth, session, code):
     before = _entries(session)
     padding = "x" * get_settings().max_json_body_bytes
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={**REPORT, "note": padding},
         headers=auth("officer"),
     )
@@ -78,9 +85,9 @@ def test_upload_size_is_capped(client, auth, session):
     assert _entries(session) == before
 
 
-def test_upload_rows_are_capped(client, auth, session):
+def test_upload_rows_are_capped(client, auth, session, code):
     before = _entries(session)
-    row = "INF-005,,2026-10-31,在建,40,,,"
+    row = f"{code},,2026-10-31,在建,40,,,"
     text = "\r\n".join([UPLOAD_HEADER, *[row] * (MAX_DATA_ROWS + 1)]).encode()
     response = client.post(
         "/api/v1/progress-uploads",
@@ -119,17 +126,17 @@ def test_exports_stream_without_a_content_length(client, auth):
 # Rate limits per token.
 
 
-def test_writes_over_the_limit_get_429_and_store_nothing(make_client, token_for, session):
+def test_writes_over_the_limit_get_429_and_store_nothing(make_client, token_for, session, code):
     client = make_client(_limiter(writes="2/minute"))
     headers = {"Authorization": f"Bearer {token_for('officer')}"}
-    url = "/api/v1/projects/INF-005/progress"
+    url = f"/api/v1/projects/{code}/progress"
     for day in ("2026-10-30", "2026-10-31"):
         assert client.post(url, json={**REPORT, "as_of": day}, headers=headers).status_code == 201
     before = _entries(session)
     _assert_429(client.post(url, json=REPORT, headers=headers))
     assert _entries(session) == before
     # Reads are not limited.
-    assert client.get("/api/v1/projects/INF-005", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/projects/{code}", headers=headers).status_code == 200
 
 
 def test_refused_writes_count_too(make_client, auth):
@@ -140,10 +147,10 @@ def test_refused_writes_count_too(make_client, auth):
     _assert_429(client.post("/api/v1/parks", json={}, headers=planner))
 
 
-def test_each_token_has_its_own_allowance(make_client, auth):
+def test_each_token_has_its_own_allowance(make_client, auth, code):
     client = make_client(_limiter(writes="1/minute"))
     first, second = auth("admin"), auth("admin")
-    url = "/api/v1/projects/INF-005/progress"
+    url = f"/api/v1/projects/{code}/progress"
     assert client.post(url, json=REPORT, headers=first).status_code == 201
     _assert_429(client.post(url, json=REPORT, headers=first))
     assert (
@@ -180,10 +187,10 @@ def test_exports_over_the_limit_get_429(make_client, auth, path, headers):
         assert client.get(json_path, headers=auth("officer")).status_code == 200
 
 
-def test_uploads_count_as_exports(make_client, token_for, session):
+def test_uploads_count_as_exports(make_client, token_for, session, code):
     client = make_client(_limiter(writes="100/minute", exports="1/minute"))
     headers = {"Authorization": f"Bearer {token_for('officer')}"}
-    text = f"{UPLOAD_HEADER}\r\nINF-005,,2026-10-31,在建,40,,主体施工,\r\n".encode()
+    text = f"{UPLOAD_HEADER}\r\n{code},,2026-10-31,在建,40,,主体施工,\r\n".encode()
     files = {"file": ("report.csv", text, "text/csv")}
     url = "/api/v1/progress-uploads?dry_run=true"
     assert client.post(url, files=files, headers=headers).status_code == 200

@@ -7,6 +7,7 @@ from sqlmodel import func, select
 
 from app.main import create_app
 from app.models import Park, ProgressEntry, Project
+from tests import factories
 from tests.security.conftest import is_page, served_operations
 
 ALL = frozenset({"admin", "planner", "officer"})
@@ -64,23 +65,28 @@ RULES = {
 
 # Pages sign in with a cookie, not a bearer token; their rule table is tests/web/test_page_rules.py.
 OPERATIONS = sorted(op for op in served_operations(create_app()) if not is_page(op))
-UPLOAD = "项目编号,报告日期,项目状态\r\nINF-005,2026-10-31,在建\r\n".encode()
+
+
+def _upload(code):
+    return f"项目编号,报告日期,项目状态\r\n{code},2026-10-31,在建\r\n".encode()
 
 
 def test_every_served_operation_has_a_rule():
     assert set(OPERATIONS) == set(RULES)
 
 
-def _call(client, session, method, path, headers):
-    # Within the officer's own park (gaoxin), so only the role decides.
-    entry = session.exec(
-        select(ProgressEntry.id)
-        .join(Project)
-        .where(Project.code == "INF-005", ProgressEntry.is_baseline)
-    ).one()
-    url = path.format(code="INF-005", park_id="gaoxin", entry_id=entry, year=2026, kind="filing")
+@pytest.fixture
+def entry(session):
+    """A report on a project of the officer's own park (gaoxin), so only the role decides."""
+    project = factories.project(session)
+    return factories.report(session, project.code).id, project.code
+
+
+def _call(client, entry, method, path, headers):
+    entry_id, code = entry
+    url = path.format(code=code, park_id="gaoxin", entry_id=entry_id, year=2026, kind="filing")
     if path.endswith("/progress-uploads"):
-        files = {"file": ("report.csv", UPLOAD, "text/csv")}
+        files = {"file": ("report.csv", _upload(code), "text/csv")}
         return client.request(method, url, files=files, params={"dry_run": "true"}, headers=headers)
     body = {} if method in ("POST", "PATCH") else None
     return client.request(method, url, json=body, headers=headers)
@@ -101,11 +107,11 @@ def _state(session):
 
 @pytest.mark.parametrize("role", sorted(ALL))
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
-def test_role_against_every_operation(client, session, auth, role, method, path):
+def test_role_against_every_operation(client, session, auth, entry, role, method, path):
     allowed = RULES[(method, path)]
     headers = auth(role, "gaoxin" if role == "officer" else None)
     before = _state(session)
-    response = _call(client, session, method, path, headers)
+    response = _call(client, entry, method, path, headers)
     if allowed is PUBLIC or role in allowed:
         assert response.status_code not in (401, 403), response.text
     else:
@@ -116,9 +122,9 @@ def test_role_against_every_operation(client, session, auth, role, method, path)
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
-def test_no_token_against_every_operation(client, session, method, path):
+def test_no_token_against_every_operation(client, session, entry, method, path):
     before = _state(session)
-    response = _call(client, session, method, path, {})
+    response = _call(client, entry, method, path, {})
     if RULES[(method, path)] is PUBLIC:
         assert response.status_code < 400
     else:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from app.config import get_settings
 from app.http.security_headers import API_POLICY, DOCS_POLICY
 from app.main import create_app
+from tests import factories
 from tests.conftest import SessionClient
 
 ORIGIN = "https://dashboard.example.gov.cn"
@@ -102,9 +103,10 @@ def cors_client(monkeypatch, serve_database, session):
         yield client
 
 
-def test_cors_answers_only_the_configured_origins(cors_client, auth):
+def test_cors_answers_only_the_configured_origins(cors_client, auth, session):
+    code = factories.project(session).code
     preflight = cors_client.options(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         headers={
             "Origin": ORIGIN,
             "Access-Control-Request-Method": "POST",

@@ -3,6 +3,7 @@ the operations the app serves, each described; nothing undocumented or left over
 debugging is served."""
 
 from app.main import create_app
+from tests import factories
 from tests.security.conftest import is_page, served_operations
 
 # Served outside the API document on purpose: Prometheus scrapes it, people do not.
@@ -61,7 +62,7 @@ def test_one_api_version_is_served(client):
     assert all(p.startswith("/api/v1/") or p in ("/healthz", "/readyz") for p in paths)
 
 
-def test_no_debug_or_test_routes(client):
+def test_no_debug_or_test_routes(client, session):
     words = ("debug", "test", "admin", "internal", "metrics", "shutdown", "env", "config", "sql")
     for method, path in served_operations(create_app()):
         if (method, path) in OPERATIONS_ROUTES:
@@ -69,4 +70,5 @@ def test_no_debug_or_test_routes(client):
         parts = path.lower().strip("/").split("/")
         assert not any(word in parts for word in words), path
     assert client.app.debug is False
-    assert client.get("/api/v1/projects/INF-005/debug").status_code in (401, 404)
+    code = factories.project(session).code
+    assert client.get(f"/api/v1/projects/{code}/debug").status_code in (401, 404)

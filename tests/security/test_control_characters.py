@@ -17,6 +17,7 @@ from app.exports.writers import XLSX_MEDIA_TYPE
 from app.fields import NON_BLANK, PLAIN
 from app.main import create_app
 from app.models import Park, ProgressEntry, Project
+from tests import factories
 
 # Vertical tab and escape (C0), DEL, and CSI (C1): none is text anyone types.
 CONTROLS = ["\x0b", "\x1b", "\x7f", "\x9b"]
@@ -68,9 +69,15 @@ def _refused(response, loc):
     assert "control character" in errors[0]["msg"]
 
 
-def entry_id(client, auth):
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
+
+
+def entry_id(client, auth, code):
     response = client.post(
-        "/api/v1/projects/INF-005/progress", json=report_body(), headers=auth("officer", "gaoxin")
+        f"/api/v1/projects/{code}/progress", json=report_body(), headers=auth("officer", "gaoxin")
     )
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -83,10 +90,11 @@ def _with_text(value, text):
     return f"{value[:2]}{text}{value[2:]}" if value else f"甲{text}乙"
 
 
-# Every text field of every request body, as (method, path, body, field, who, etag path).
+# Every text field of every request body, as (method, path, body, field, who, etag path);
+# `{code}` is a project of park gaoxin the test makes.
 BODIES = [
     *(
-        ("post", "/api/v1/projects/INF-005/progress", report_body(), field, "admin", None)
+        ("post", "/api/v1/projects/{code}/progress", report_body(), field, "admin", None)
         for field in ("note", "issues")
     ),
     *(
@@ -102,7 +110,7 @@ BODIES = [
         for field in ("name", "printed_park_name", "content")
     ),
     *(
-        ("patch", "/api/v1/projects/INF-005", {}, field, "admin", "/api/v1/projects/INF-005")
+        ("patch", "/api/v1/projects/{code}", {}, field, "admin", "/api/v1/projects/{code}")
         for field in ("name", "printed_park_name", "content")
     ),
 ]
@@ -117,6 +125,10 @@ BODIES = [
 def test_json_bodies_refuse_control_characters(
     client, auth, session, control, method, path, body, field, role, etag_of
 ):
+    if "{code}" in path:
+        code = factories.project(session).code
+        path = path.format(code=code)
+        etag_of = etag_of and etag_of.format(code=code)
     headers = auth(role)
     if etag_of is not None:
         headers["If-Match"] = client.get(etag_of, headers=headers).headers["etag"]
@@ -139,10 +151,10 @@ def test_project_ids_refuse_control_characters(client, auth, session, control):
 
 @pytest.mark.parametrize("control", CONTROLS)
 @pytest.mark.parametrize("decision", ["approve", "return"])
-def test_review_comments_refuse_control_characters(client, auth, session, control, decision):
-    reported = entry_id(client, auth)
+def test_review_comments_refuse_control_characters(client, auth, session, code, control, decision):
+    reported = entry_id(client, auth, code)
     response = client.post(
-        f"/api/v1/projects/INF-005/progress/{reported}/{decision}",
+        f"/api/v1/projects/{code}/progress/{reported}/{decision}",
         json={"comment": f"请核实{control}数据"},
         headers=auth("planner"),
     )
@@ -160,9 +172,9 @@ def test_search_text_refuses_control_characters(client, auth, control, path):
     _refused(response, ["query", "q"])
 
 
-def test_tab_and_line_breaks_are_text(client, auth, session):
+def test_tab_and_line_breaks_are_text(client, auth, session, code):
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json=report_body(note="一、桩基\n二、主体\r\n三、\t装修", issues="甲\t乙"),
         headers=auth("admin"),
     )
@@ -174,21 +186,21 @@ def test_tab_and_line_breaks_are_text(client, auth, session):
 # Uploads ----------------------------------------------------------------------------------
 
 
-def csv_upload(field, text):
+def csv_upload(code, field, text):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([*HEADERS, *TEXT_HEADERS.values()])
     values = {"note": "桩基", "issues": "", field: f"主体{text}施工"}
-    writer.writerow(["INF-005", "", today(), "在建", 40, "", values["note"], values["issues"]])
+    writer.writerow([code, "", today(), "在建", 40, "", values["note"], values["issues"]])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_upload(field, text):
+def xlsx_upload(code, field, text):
     book = Workbook()
     sheet = book.active
     sheet.append([*HEADERS, *TEXT_HEADERS.values()])
     values = {"note": "桩基", "issues": "", field: f"主体{text}施工"}
-    sheet.append(["INF-005", "", today(), "在建", 40, None, values["note"], values["issues"]])
+    sheet.append([code, "", today(), "在建", 40, None, values["note"], values["issues"]])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -204,9 +216,9 @@ UPLOADS = [
 @pytest.mark.parametrize(("kind", "control"), UPLOADS)
 @pytest.mark.parametrize("field", ["note", "issues"])
 def test_uploads_refuse_control_characters_naming_row_and_column(
-    client, auth, session, kind, control, field
+    client, auth, session, code, kind, control, field
 ):
-    content = (csv_upload if kind == "csv" else xlsx_upload)(field, control)
+    content = (csv_upload if kind == "csv" else xlsx_upload)(code, field, control)
     mime = "text/csv" if kind == "csv" else XLSX_MEDIA_TYPE
     before = stored(session)
     response = client.post(
