@@ -7,6 +7,7 @@ import pytest
 from app.auth.tokens import create_token, hash_secret, revoke_token
 from app.models import ApiToken, Role
 from app.problems import InvalidInput
+from tests import factories
 
 READ_ENDPOINTS = [
     "/api/v1/projects",
@@ -53,8 +54,10 @@ def test_every_role_reads_everything(client, auth, role, path):
 
 
 # GET one project checks its token in the statement that reads the project: its own path.
-@pytest.mark.parametrize("path", ["/api/v1/parks", "/api/v1/projects/INF-005"])
+# `{code}` is a project the test makes.
+@pytest.mark.parametrize("path", ["/api/v1/parks", "/api/v1/projects/{code}"])
 def test_revoked_token_is_refused(client, session, path):
+    path = path.format(code=factories.project(session).code)
     token, secret = create_token(session, name="to revoke", role=Role.planner)
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get(path, headers=headers).status_code == 200

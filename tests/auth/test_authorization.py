@@ -8,38 +8,41 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import Park, ProgressEntry, Project
+from tests import factories
 from tests.factories import NEW_PARK, NEW_PROJECT, REPORT
 
-OWN = "INF-005"  # park gaoxin, the officer's own
 OTHER = "INF-015"  # park lvshun
 
 
 @dataclass(frozen=True)
 class Write:
-    """A write endpoint: what it needs to exist first (made by an admin), and the call."""
+    """A write endpoint: what it needs to exist first (made by an admin), and the call. Both
+    are given `own`, the project of park gaoxin (the officer's own) the test makes."""
 
-    call: Callable[[Any, dict[str, str], Any], Any]
-    setup: Callable[[Any, dict[str, str]], Any] = lambda client, admin: None
+    call: Callable[[Any, dict[str, str], Any, str], Any]
+    setup: Callable[[Any, dict[str, str], str], Any] = lambda client, admin, own: None
 
 
-def _submitted(client, admin):
-    return client.post(f"/api/v1/projects/{OWN}/progress", json=REPORT, headers=admin).json()["id"]
+def _submitted(client, admin, own):
+    return client.post(f"/api/v1/projects/{own}/progress", json=REPORT, headers=admin).json()["id"]
 
 
 WRITES = {
     "report own park": Write(
-        lambda c, h, _: c.post(f"/api/v1/projects/{OWN}/progress", json=REPORT, headers=h)
+        lambda c, h, _, own: c.post(f"/api/v1/projects/{own}/progress", json=REPORT, headers=h)
     ),
     "report other park": Write(
-        lambda c, h, _: c.post(f"/api/v1/projects/{OTHER}/progress", json=REPORT, headers=h)
+        lambda c, h, _, own: c.post(f"/api/v1/projects/{OTHER}/progress", json=REPORT, headers=h)
     ),
     "approve": Write(
-        lambda c, h, entry: c.post(f"/api/v1/projects/{OWN}/progress/{entry}/approve", headers=h),
+        lambda c, h, entry, own: c.post(
+            f"/api/v1/projects/{own}/progress/{entry}/approve", headers=h
+        ),
         _submitted,
     ),
     "return": Write(
-        lambda c, h, entry: c.post(
-            f"/api/v1/projects/{OWN}/progress/{entry}/return",
+        lambda c, h, entry, own: c.post(
+            f"/api/v1/projects/{own}/progress/{entry}/return",
             json={"comment": "请核实。"},
             headers=h,
         ),
@@ -48,52 +51,56 @@ WRITES = {
 }
 
 
+def _own_etag(client, admin, own):
+    return client.get(f"/api/v1/projects/{own}", headers=admin).headers["etag"]
+
+
 def _etag(path):
-    return lambda client, admin: client.get(path, headers=admin).headers["etag"]
+    return lambda client, admin, own: client.get(path, headers=admin).headers["etag"]
 
 
-def _archived_project(client, admin):
-    etag = client.get(f"/api/v1/projects/{OWN}", headers=admin).headers["etag"]
+def _archived_project(client, admin, own):
+    etag = _own_etag(client, admin, own)
     return client.post(
-        f"/api/v1/projects/{OWN}/archive", headers={**admin, "If-Match": etag}
+        f"/api/v1/projects/{own}/archive", headers={**admin, "If-Match": etag}
     ).headers["etag"]
 
 
-def _empty_park(client, admin):
+def _empty_park(client, admin, own):
     return client.post("/api/v1/parks", json=NEW_PARK, headers=admin).headers["etag"]
 
 
 WRITES |= {
     "create project": Write(
-        lambda c, h, _: c.post("/api/v1/projects", json=NEW_PROJECT, headers=h)
+        lambda c, h, _, own: c.post("/api/v1/projects", json=NEW_PROJECT, headers=h)
     ),
     "patch project": Write(
-        lambda c, h, etag: c.patch(
-            f"/api/v1/projects/{OWN}", json={"name": "改名"}, headers={**h, "If-Match": etag}
+        lambda c, h, etag, own: c.patch(
+            f"/api/v1/projects/{own}", json={"name": "改名"}, headers={**h, "If-Match": etag}
         ),
-        _etag(f"/api/v1/projects/{OWN}"),
+        _own_etag,
     ),
     "archive project": Write(
-        lambda c, h, etag: c.post(
-            f"/api/v1/projects/{OWN}/archive", headers={**h, "If-Match": etag}
+        lambda c, h, etag, own: c.post(
+            f"/api/v1/projects/{own}/archive", headers={**h, "If-Match": etag}
         ),
-        _etag(f"/api/v1/projects/{OWN}"),
+        _own_etag,
     ),
     "restore project": Write(
-        lambda c, h, etag: c.post(
-            f"/api/v1/projects/{OWN}/restore", headers={**h, "If-Match": etag}
+        lambda c, h, etag, own: c.post(
+            f"/api/v1/projects/{own}/restore", headers={**h, "If-Match": etag}
         ),
         _archived_project,
     ),
-    "create park": Write(lambda c, h, _: c.post("/api/v1/parks", json=NEW_PARK, headers=h)),
+    "create park": Write(lambda c, h, _, own: c.post("/api/v1/parks", json=NEW_PARK, headers=h)),
     "patch park": Write(
-        lambda c, h, etag: c.patch(
+        lambda c, h, etag, own: c.patch(
             "/api/v1/parks/gaoxin", json={"tier": "key"}, headers={**h, "If-Match": etag}
         ),
         _etag("/api/v1/parks/gaoxin"),
     ),
     "archive park": Write(
-        lambda c, h, etag: c.post(
+        lambda c, h, etag, own: c.post(
             "/api/v1/parks/zhuanghe/archive", headers={**h, "If-Match": etag}
         ),
         _empty_park,
@@ -105,15 +112,20 @@ UPLOAD_HEADER = (
 )
 
 
-def _upload(code):
-    text = f"{UPLOAD_HEADER}\r\n{code},,2026-10-31,在建,40,,主体施工,\r\n".encode()
-    return lambda c, h, _: c.post(
-        "/api/v1/progress-uploads", files={"file": ("report.csv", text, "text/csv")}, headers=h
-    )
+def _upload(code=None):
+    """A one-row upload on project `code`, or on the test's own project if none is named."""
+
+    def call(c, h, _, own):
+        text = f"{UPLOAD_HEADER}\r\n{code or own},,2026-10-31,在建,40,,主体施工,\r\n".encode()
+        return c.post(
+            "/api/v1/progress-uploads", files={"file": ("report.csv", text, "text/csv")}, headers=h
+        )
+
+    return call
 
 
 WRITES |= {
-    "upload own park": Write(_upload(OWN)),
+    "upload own park": Write(_upload()),
     # A row on another park's project is a row error: the whole file is refused.
     "upload other park": Write(_upload(OTHER)),
 }
@@ -176,14 +188,20 @@ def _state(session):
     return (*counts, reviewed, *versions)
 
 
+@pytest.fixture
+def own(session) -> str:
+    """A project of park gaoxin, the officer's own, made for the test."""
+    return factories.project(session).code
+
+
 @pytest.mark.parametrize("role", list(EXPECTED))
 @pytest.mark.parametrize("endpoint", list(WRITES))
-def test_role_against_write_endpoint(client, auth, session, role, endpoint):
+def test_role_against_write_endpoint(client, auth, session, own, role, endpoint):
     write = WRITES[endpoint]
-    context = write.setup(client, auth("admin"))
+    context = write.setup(client, auth("admin"), own)
     headers = auth(role, "gaoxin" if role == "officer" else None)
     before = _state(session)
-    response = write.call(client, headers, context)
+    response = write.call(client, headers, context, own)
     assert response.status_code == EXPECTED[role][endpoint], response.text
     if response.status_code in (403, 422):
         assert response.headers["content-type"] == "application/problem+json"
@@ -191,10 +209,10 @@ def test_role_against_write_endpoint(client, auth, session, role, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", list(WRITES))
-def test_without_a_token_every_write_is_401(client, auth, session, endpoint):
+def test_without_a_token_every_write_is_401(client, auth, session, own, endpoint):
     write = WRITES[endpoint]
-    context = write.setup(client, auth("admin"))
+    context = write.setup(client, auth("admin"), own)
     before = _state(session)
-    response = write.call(client, {}, context)
+    response = write.call(client, {}, context, own)
     assert response.status_code == 401
     assert _state(session) == before

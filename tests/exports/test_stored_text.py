@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from app.clock import REPORTING_TZ
 from app.exports.writers import Column, Table, csv_chunks, write_xlsx
 from app.models import Park, ProgressEntry, Project
+from tests import factories
 
 # Text a spreadsheet runs as a formula, after OWASP's list of leading characters.
 FORMULAS = [
@@ -54,9 +55,11 @@ SHOWN = {
 
 
 def store(session, client, auth, texts):
-    """Put the texts into park gaoxin and project INF-005 behind every check, as old data is."""
+    """Put the texts into park gaoxin and a project made in it, behind every check, as old
+    data is."""
+    code = factories.project(session).code  # park gaoxin
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": _today().isoformat(), "status": "under_construction", "issues": "x"},
         headers=auth("admin"),
     )
@@ -65,7 +68,7 @@ def store(session, client, auth, texts):
     session.exec(sa.update(Park).where(Park.id == "gaoxin").values(name=texts["park"]))
     session.exec(
         sa.update(Project)
-        .where(Project.code == "INF-005")
+        .where(Project.code == code)
         .values(name=texts["name"], content=texts["content"])
     )
     session.exec(

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from app import clock
+from tests import factories
 
 PATHS = [
     "/api/v1/rollups?by=park",
@@ -28,14 +29,15 @@ def test_etag_and_304(client, auth, path):
     assert again.headers["etag"] == etag
 
 
-def test_etag_changes_with_a_report_a_review_and_the_query(client, auth):
+def test_etag_changes_with_a_report_a_review_and_the_query(client, auth, session):
+    code = factories.project(session).code  # park gaoxin
     planner = auth("planner")
     path = "/api/v1/rollups?by=park"
     etag = client.get(path, headers=planner).headers["etag"]
     assert client.get(path + ",category", headers=planner).headers["etag"] != etag
 
     entry = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": "2026-10-31", "status": "under_construction"},
         headers=auth("officer", "gaoxin"),
     ).json()
@@ -43,7 +45,7 @@ def test_etag_changes_with_a_report_a_review_and_the_query(client, auth):
     assert after_report.status_code == 200
     assert after_report.headers["etag"] != etag
 
-    client.post(f"/api/v1/projects/INF-005/progress/{entry['id']}/approve", headers=planner)
+    client.post(f"/api/v1/projects/{code}/progress/{entry['id']}/approve", headers=planner)
     after_review = client.get(path, headers=planner).headers["etag"]
     assert after_review != after_report.headers["etag"]
 

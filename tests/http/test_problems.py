@@ -3,6 +3,7 @@
 import re
 from http import HTTPStatus
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -10,7 +11,14 @@ from sqlmodel import Session
 from app.db import build_engine, get_probe_session, get_session
 from app.main import create_app
 from app.problems import MAX_ERRORS, Problem
+from tests import factories
 from tests.conftest import SessionClient
+
+
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
 
 
 def test_unknown_route_is_404_problem(client):
@@ -93,9 +101,9 @@ def test_405_names_every_method_of_the_path(client, auth):
     assert response.headers["allow"] == "GET, POST"
 
 
-def test_body_that_is_not_text_is_422(client, auth):
+def test_body_that_is_not_text_is_422(client, auth, code):
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         content=b"\xff\xfe@\x00",
         headers={**auth("admin"), "Content-Type": "application/json"},
     )
@@ -174,7 +182,7 @@ def test_openapi_declares_validator_and_location_headers():
     assert {"application/json", "text/csv"} <= set(rollup["200"]["content"])
 
 
-def test_nul_characters_are_refused_not_stored(client, auth):
+def test_nul_characters_are_refused_not_stored(client, auth, code):
     assert client.get("/api/v1/projects", params={"q": "a\x00b"}, headers=auth()).status_code == 422
     assert (
         client.get(
@@ -183,7 +191,7 @@ def test_nul_characters_are_refused_not_stored(client, auth):
         == 422
     )
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": "2026-10-31", "status": "under_construction", "note": "主体\x00施工"},
         headers=auth("admin"),
     )
@@ -244,11 +252,11 @@ def test_refusal_details_are_whole_sentences(client, auth):
     assert refused.json()["detail"].startswith("This officer token may not")
 
 
-def test_a_long_list_of_invalid_fields_is_cut(client, auth):
+def test_a_long_list_of_invalid_fields_is_cut(client, auth, code):
     unknown = {f"k{i}": 0 for i in range(3000)}
     body = {"as_of": "2026-10-31", "status": "suspended", **unknown}
     response = client.post(
-        "/api/v1/projects/INF-005/progress", json=body, headers=auth("officer", "gaoxin")
+        f"/api/v1/projects/{code}/progress", json=body, headers=auth("officer", "gaoxin")
     )
     assert response.status_code == 422
     problem = response.json()
@@ -259,9 +267,9 @@ def test_a_long_list_of_invalid_fields_is_cut(client, auth):
     assert len(response.content) < 16_000
 
 
-def test_a_short_list_of_invalid_fields_is_whole(client, auth):
+def test_a_short_list_of_invalid_fields_is_whole(client, auth, code):
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": "someday", "colour": "red"},
         headers=auth("officer", "gaoxin"),
     )

@@ -17,13 +17,14 @@ from app.config import get_settings
 from app.db import build_engine
 from app.main import create_app
 from app.models import ProgressEntry, Project, Role
+from tests import factories
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="concurrent writers need PostgreSQL")
 
 CLIENTS = 8
 REPORTS_EACH = 50
-CODES = ["INF-002", "INF-003", "INF-004", "INF-005"]  # all in park gaoxin
+PROJECTS = 4  # made by the test, all in park gaoxin
 STATUSES = ["pre_construction", "under_construction", "suspended"]
 
 
@@ -57,6 +58,10 @@ def server(serve_database, monkeypatch) -> Iterator[tuple[str, object]]:
 def test_parallel_officers_lose_nothing(server):
     base, engine = server
     with Session(engine) as session:  # type: ignore[arg-type]
+        codes = [
+            factories.project(session, name=f"并发项目{i}", start_year=2021, end_year=2023).code
+            for i in range(PROJECTS)
+        ]
         secrets = [
             create_token(session, name=f"officer-{i}", role=Role.officer, park_id="gaoxin")[1]
             for i in range(CLIENTS)
@@ -70,7 +75,7 @@ def test_parallel_officers_lose_nothing(server):
                 # Dates interleave across clients and collide within months: revisions race.
                 as_of = date(2022, 1, 1) + timedelta(days=(n * CLIENTS + index) % 300)
                 response = client.post(
-                    f"/api/v1/projects/{CODES[n % len(CODES)]}/progress",
+                    f"/api/v1/projects/{codes[n % len(codes)]}/progress",
                     json={
                         "as_of": as_of.isoformat(),
                         "status": STATUSES[(n + index) % 3],
@@ -88,7 +93,7 @@ def test_parallel_officers_lose_nothing(server):
     assert len(set(ids)) == CLIENTS * REPORTS_EACH
 
     with Session(engine) as session:  # type: ignore[arg-type]
-        for code in CODES:
+        for code in codes:
             project = session.exec(select(Project).where(Project.code == code)).one()
             entries = session.exec(
                 select(ProgressEntry).where(
@@ -96,8 +101,8 @@ def test_parallel_officers_lose_nothing(server):
                     ProgressEntry.is_baseline == False,  # noqa: E712
                 )
             ).all()
-            position = CODES.index(code)
-            sent = sum(1 for n in range(REPORTS_EACH) if n % len(CODES) == position)
+            position = codes.index(code)
+            sent = sum(1 for n in range(REPORTS_EACH) if n % len(codes) == position)
             assert len(entries) == CLIENTS * sent
             by_period: dict[str, list[int]] = {}
             for entry in entries:
@@ -121,7 +126,7 @@ def test_parallel_officers_lose_nothing(server):
     ) as client:
         as_of = date(2022, 1, 1)
         replay = client.post(
-            f"/api/v1/projects/{CODES[0]}/progress",
+            f"/api/v1/projects/{codes[0]}/progress",
             json={"as_of": as_of.isoformat(), "status": STATUSES[0], "issues": "堵点"},
             headers={"Idempotency-Key": "c0-r0"},
         )

@@ -6,6 +6,9 @@ import pytest
 
 from app.models import ProgressEntry
 from app.projects.service import get_project
+from tests import factories
+
+SEEDED_PROJECTS = 178  # the seeded library, all parks
 
 
 def _entry(session, code, *, as_of, received, revision=1, **fields):
@@ -64,7 +67,7 @@ def test_compliance_over_all_parks_and_a_later_due_day(client, auth, session):
         "/api/v1/reports/compliance", params={"period": "2026-10", "due_day": 10}, headers=auth()
     ).json()
     assert len(body["parks"]) == 9
-    assert body["totals"]["project_count"] == 178
+    assert body["totals"]["project_count"] == SEEDED_PROJECTS
     assert body["totals"]["reported"] == 1
     assert body["totals"]["late"] == 0
 
@@ -72,7 +75,7 @@ def test_compliance_over_all_parks_and_a_later_due_day(client, auth, session):
 def test_compliance_without_a_period_is_for_the_period_due(client, auth):
     body = client.get("/api/v1/reports/compliance", headers=auth()).json()
     assert len(body["period"]) == 7
-    assert body["totals"]["missing"] == 178
+    assert body["totals"]["missing"] == SEEDED_PROJECTS
 
 
 @pytest.mark.parametrize("period", ["2026-13", "Oct 2026", "2026-1"])
@@ -88,11 +91,14 @@ def test_changes_between_two_dates(client, auth, session):
     late = datetime(2026, 10, 2, tzinfo=UTC)
     # INF-001 (kaifaqu) was pre-construction in the baseline; it starts.
     _entry(session, "INF-001", as_of=september, received=late, invested_to_date_wan=3000)
-    # INF-005 (gaoxin) completes; its investment grows from 100000 to 220000.
-    _entry(session, "INF-005", as_of=june, received=early, invested_to_date_wan=100000)
+    # A new gaoxin infrastructure project completes; its investment grows from 100000 to 220000.
+    completing = factories.project(
+        session, category="infrastructure", total_investment_wan=220000
+    ).code
+    _entry(session, completing, as_of=june, received=early, invested_to_date_wan=100000)
     _entry(
         session,
-        "INF-005",
+        completing,
         as_of=september,
         received=late,
         status="completed",
@@ -108,7 +114,7 @@ def test_changes_between_two_dates(client, auth, session):
     totals = body["totals"]
     assert (totals["started"], totals["completed"], totals["suspended"]) == (1, 1, 1)
     assert totals["investment_added_wan"] == 3000 + 120000
-    assert totals["project_count"] == 178
+    assert totals["project_count"] == SEEDED_PROJECTS + 1  # and the completing project
     rows = {(r["park_id"], r["category"]): r for r in body["rows"]}
     assert rows[("gaoxin", "infrastructure")]["completed"] == 1
     assert rows[("gaoxin", "infrastructure")]["investment_added_wan"] == 120000
@@ -135,10 +141,11 @@ def test_changes_need_dates_in_order(client, auth):
     assert client.get("/api/v1/reports/changes", headers=auth()).status_code == 422
 
 
-def test_open_blockers_by_park(client, auth):
+def test_open_blockers_by_park(client, auth, session):
+    code = factories.project(session).code  # park gaoxin
     officer = auth("officer", "gaoxin")
     raised = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": "2026-10-31", "status": "under_construction", "issues": "征地未完成"},
         headers=officer,
     ).json()
@@ -147,12 +154,12 @@ def test_open_blockers_by_park(client, auth):
     [park] = body["parks"]
     assert (park["park_id"], park["open_blockers"]) == ("gaoxin", 1)
     [item] = park["items"]
-    assert item["project_code"] == "INF-005"
+    assert item["project_code"] == code
     assert item["issues"] == "征地未完成"
     assert item["entry_id"] == raised["id"]
     # A later report without blockers clears it.
     client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": "2026-11-20", "status": "under_construction"},
         headers=officer,
     )

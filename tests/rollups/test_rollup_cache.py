@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from app.rollups import service
+from tests import factories
 
 
 def _count_builds(monkeypatch):
@@ -31,13 +32,14 @@ def test_same_question_on_same_data_is_built_once(client, auth, monkeypatch):
     assert len(calls) == 2
 
 
-def test_a_report_is_counted_at_once(client, auth, monkeypatch):
+def test_a_report_is_counted_at_once(client, auth, monkeypatch, session):
+    code = factories.project(session).code  # park gaoxin
     calls = _count_builds(monkeypatch)
     planner, officer = auth(), auth("officer", "gaoxin")
     before = client.get("/api/v1/rollups?by=park&park=gaoxin", headers=planner).json()
-    status_before = client.get("/api/v1/projects/INF-005", headers=planner).json()["status"]
+    status_before = client.get(f"/api/v1/projects/{code}", headers=planner).json()["status"]
     report = {"as_of": "2026-10-31", "status": "suspended", "issues": "资金未到位"}
-    posted = client.post("/api/v1/projects/INF-005/progress", json=report, headers=officer)
+    posted = client.post(f"/api/v1/projects/{code}/progress", json=report, headers=officer)
     assert posted.status_code == 201, posted.text
     after = client.get("/api/v1/rollups?by=park&park=gaoxin", headers=planner).json()
     assert len(calls) == 2

@@ -14,6 +14,7 @@ from app.exports.writers import XLSX_MEDIA_TYPE
 from app.models import Category, ProgressEntry, Project
 from app.projects.service import get_project
 from app.reports.service import period_due, period_end
+from tests import factories
 
 HEADERS = [
     "项目编号",
@@ -25,7 +26,6 @@ HEADERS = [
     "形象进度",
     "存在问题",
 ]
-OWN = "INF-005"  # park gaoxin
 OTHER = "INF-015"  # park lvshun
 UPLOADS = "/api/v1/progress-uploads"
 
@@ -42,6 +42,12 @@ def _period():
 @pytest.fixture
 def officer(auth):
     return auth("officer", "gaoxin")
+
+
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin, the officer's own, made for the test."""
+    return factories.project(session, total_investment_wan=220_000).code
 
 
 def _template(client, headers, park="gaoxin", **params):
@@ -118,7 +124,9 @@ def _newest(session, code):
     ).first()
 
 
-def test_officer_downloads_own_park_template(client, officer, session):
+def test_officer_downloads_own_park_template(client, officer, session, code):
+    # An earlier report whose note the template carries on.
+    factories.report(session, code, as_of="2026-01-31", note="主体结构施工中。")
     response = client.get("/api/v1/parks/gaoxin/report-template", headers=officer)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == XLSX_MEDIA_TYPE
@@ -142,9 +150,9 @@ def test_officer_downloads_own_park_template(client, officer, session):
     codes = _park_codes(session)
     assert codes
     assert [r[0] for r in rows[1:]] == codes
-    own = next(r for r in rows[1:] if r[0] == OWN)
-    baseline = _newest(session, OWN)
-    assert own[1] == get_project(session, code=OWN).name
+    own = next(r for r in rows[1:] if r[0] == code)
+    baseline = _newest(session, code)
+    assert own[1] == get_project(session, code=code).name
     assert own[2] == datetime.combine(period_end(_period()), datetime.min.time())
     assert own[3] in {"前期", "在建", "竣工", "停建", "取消"}
     assert own[6] == baseline.note
@@ -177,12 +185,12 @@ def test_who_may_download_which_template(client, auth, role, park, params, statu
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_filled_template_is_stored_with_reporter_and_history(client, officer, session):
+def test_filled_template_is_stored_with_reporter_and_history(client, officer, session, code):
     as_of = period_end(_period())
     filled = _edit(
         _template(client, officer),
         {
-            OWN: {
+            code: {
                 "项目状态": "在建",
                 "完成百分比（%）": 65,
                 "累计完成投资（万元）": 143000,
@@ -207,7 +215,7 @@ def test_filled_template_is_stored_with_reporter_and_history(client, officer, se
     assert _count(session) == before + len(codes)
     assert [r["row"] for r in summary["rows"]] == list(range(2, len(codes) + 2))
 
-    entry = _newest(session, OWN)
+    entry = _newest(session, code)
     assert entry.id in summary["entry_ids"]
     assert (entry.as_of, entry.period, entry.status) == (as_of, _period(), "under_construction")
     assert (entry.percent_complete, entry.invested_to_date_wan) == (65, 143000)
@@ -217,16 +225,16 @@ def test_filled_template_is_stored_with_reporter_and_history(client, officer, se
     done = _newest(session, "INF-006")
     assert (done.status, done.percent_complete, done.issues) == ("completed", 100, "")
 
-    history = client.get(f"/api/v1/projects/{OWN}/progress", headers=officer).json()
+    history = client.get(f"/api/v1/projects/{code}/progress", headers=officer).json()
     assert history["items"][0]["id"] == entry.id
     assert history["items"][0]["percent_complete"] == 65
-    project = client.get(f"/api/v1/projects/{OWN}", headers=officer).json()
+    project = client.get(f"/api/v1/projects/{code}", headers=officer).json()
     assert project["status"] == "under_construction"
     assert project["latest_progress"]["invested_to_date_wan"] == 143000
 
 
-def test_reuploading_the_same_file_stores_nothing_twice(client, officer, session):
-    filled = _edit(_template(client, officer), {OWN: {"完成百分比（%）": 30, "项目状态": "在建"}})
+def test_reuploading_the_same_file_stores_nothing_twice(client, officer, session, code):
+    filled = _edit(_template(client, officer), {code: {"完成百分比（%）": 30, "项目状态": "在建"}})
     first = _upload(client, officer, filled)
     assert first.status_code == 201, first.text
     stored = first.json()["rows_stored"]
@@ -250,29 +258,29 @@ def test_reuploading_the_same_file_stores_nothing_twice(client, officer, session
     assert _count(session) == count
 
 
-def test_changed_row_of_a_reported_period_is_stored_as_a_revision(client, officer, session):
-    filled = _edit(_template(client, officer), {OWN: {"完成百分比（%）": 30, "项目状态": "在建"}})
+def test_changed_row_of_a_reported_period_is_stored_as_a_revision(client, officer, session, code):
+    filled = _edit(_template(client, officer), {code: {"完成百分比（%）": 30, "项目状态": "在建"}})
     assert _upload(client, officer, filled).status_code == 201
-    revised = _edit(_template(client, officer), {OWN: {"完成百分比（%）": 35}})
+    revised = _edit(_template(client, officer), {code: {"完成百分比（%）": 35}})
     response = _upload(client, officer, revised)
     assert response.status_code == 201, response.text
     summary = response.json()
     assert summary["rows_stored"] == 1
     (row,) = [r for r in summary["rows"] if r["action"] == "create"]
-    assert (row["project_code"], row["revision"], row["percent_complete"]) == (OWN, 2, 35)
+    assert (row["project_code"], row["revision"], row["percent_complete"]) == (code, 2, 35)
 
 
-def test_dry_run_reports_what_would_happen_and_stores_nothing(client, officer, session):
-    filled = _edit(_template(client, officer), {OWN: {"完成百分比（%）": 40, "项目状态": "在建"}})
+def test_dry_run_reports_what_would_happen_and_stores_nothing(client, officer, session, code):
+    filled = _edit(_template(client, officer), {code: {"完成百分比（%）": 40, "项目状态": "在建"}})
     before = _count(session)
-    status = get_project(session, code=OWN).status
+    status = get_project(session, code=code).status
     response = _upload(client, officer, filled, dry_run=True)
     assert response.status_code == 200, response.text
     summary = response.json()
     assert summary["dry_run"] is True
     assert summary["rows_stored"] == summary["rows_read"] == len(_park_codes(session))
     assert summary["entry_ids"] == []
-    row = next(r for r in summary["rows"] if r["project_code"] == OWN)
+    row = next(r for r in summary["rows"] if r["project_code"] == code)
     assert row["action"] == "create"
     assert row["entry_id"] is None
     assert (row["percent_complete"], row["status"], row["period"]) == (
@@ -282,16 +290,16 @@ def test_dry_run_reports_what_would_happen_and_stores_nothing(client, officer, s
     )
     assert _count(session) == before
     session.expire_all()
-    assert get_project(session, code=OWN).status == status
+    assert get_project(session, code=code).status == status
 
     real = _upload(client, officer, filled, dry_run=False)
     assert real.status_code == 201
     assert real.json()["rows_stored"] == summary["rows_stored"]
 
 
-def _reported_earlier(client, headers):
+def _reported_earlier(client, headers, code):
     response = client.post(
-        f"/api/v1/projects/{OWN}/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": "2026-01-31", "status": "under_construction", "invested_to_date_wan": 5000},
         headers=headers,
     )
@@ -312,13 +320,13 @@ def _reported_earlier(client, headers):
         ({"累计完成投资（万元）": 4000}, "累计完成投资（万元）", _reported_earlier),
     ],
 )
-def test_one_bad_row_rejects_the_whole_file(client, officer, session, change, column, setup):
+def test_one_bad_row_rejects_the_whole_file(client, officer, session, change, column, setup, code):
     if setup:
-        setup(client, officer)
+        setup(client, officer, code)
     content = _template(client, officer)
     codes = [r[0] for r in _rows(content)[1:]]
-    bad_row = codes.index(OWN) + 2
-    filled = _edit(content, {OWN: change})
+    bad_row = codes.index(code) + 2
+    filled = _edit(content, {code: change})
     before = _count(session)
     response = _upload(client, officer, filled)
     assert response.status_code == 422, response.text
@@ -335,27 +343,27 @@ def test_one_bad_row_rejects_the_whole_file(client, officer, session, change, co
     assert _count(session) == before
 
 
-def test_several_problems_are_all_listed(client, officer, session):
+def test_several_problems_are_all_listed(client, officer, session, code):
     content = _template(client, officer)
     filled = _edit(
         content,
-        {OWN: {"完成百分比（%）": 150, "项目状态": "finished"}, "INF-006": {"项目编号": OTHER}},
+        {code: {"完成百分比（%）": 150, "项目状态": "finished"}, "INF-006": {"项目编号": OTHER}},
     )
     response = _upload(client, officer, filled)
     assert response.status_code == 422
     problem = response.json()
     codes = [r[0] for r in _rows(content)[1:]]
-    own, other = codes.index(OWN) + 2, codes.index("INF-006") + 2
+    own, other = codes.index(code) + 2, codes.index("INF-006") + 2
     expected = sorted([(own, 3, "项目状态"), (own, 4, "完成百分比（%）"), (other, 0, "项目编号")])
     assert [e["loc"] for e in problem["errors"]] == [["file", r, h] for r, _, h in expected]
     assert "3 problems in 2 rows" in problem["detail"]
     assert "前期" in next(e["msg"] for e in problem["errors"] if e["loc"][2] == "项目状态")
 
 
-def test_a_project_twice_for_one_period_is_refused(client, officer, session):
+def test_a_project_twice_for_one_period_is_refused(client, officer, session, code):
     header = ",".join(HEADERS)
     today = _today().isoformat()
-    text = f"{header}\r\n{OWN},,{today},在建,10,,,\r\n{OWN.lower()},,{today},在建,20,,,\r\n"
+    text = f"{header}\r\n{code},,{today},在建,10,,,\r\n{code.lower()},,{today},在建,20,,,\r\n"
     response = _upload(client, officer, text.encode(), name="report.csv", mime="text/csv")
     assert response.status_code == 422, response.text
     (error,) = response.json()["errors"]
@@ -363,33 +371,33 @@ def test_a_project_twice_for_one_period_is_refused(client, officer, session):
     assert "row 2" in error["msg"]
 
 
-def test_csv_with_bom_and_chinese_round_trips(client, officer, session):
+def test_csv_with_bom_and_chinese_round_trips(client, officer, session, code):
     note = "完成桩基施工，主体结构施工中，“十四五”重点。"
-    filled = _edit(_template(client, officer), {OWN: {"形象进度": note, "项目状态": "在建"}})
+    filled = _edit(_template(client, officer), {code: {"形象进度": note, "项目状态": "在建"}})
     content = _as_csv(filled)
     assert content.startswith(b"\xef\xbb\xbf")
     response = _upload(client, officer, content, name="report.csv", mime="text/csv")
     assert response.status_code == 201, response.text
     assert response.json()["file_format"] == "csv"
-    assert _newest(session, OWN).note == note
+    assert _newest(session, code).note == note
     count = _count(session)
     again = _upload(client, officer, content, name="report.csv", mime="text/csv")
     assert again.json()["rows_stored"] == 0
     assert _count(session) == count
 
 
-def test_gb18030_csv_as_excel_saves_it_in_china(client, officer, session):
+def test_gb18030_csv_as_excel_saves_it_in_china(client, officer, session, code):
     note = "设备安装调试，计划年底投产。"
-    filled = _edit(_template(client, officer), {OWN: {"形象进度": note, "项目状态": "在建"}})
+    filled = _edit(_template(client, officer), {code: {"形象进度": note, "项目状态": "在建"}})
     content = _as_csv(filled, encoding="gb18030")
     with pytest.raises(UnicodeDecodeError):
         content.decode("utf-8")
     response = _upload(client, officer, content, name="report.csv", mime="text/csv")
     assert response.status_code == 201, response.text
-    assert _newest(session, OWN).note == note
+    assert _newest(session, code).note == note
 
 
-def test_columns_are_found_by_header_in_any_order(client, officer, session):
+def test_columns_are_found_by_header_in_any_order(client, officer, session, code):
     today = _today()
     book = Workbook()
     sheet = book.active
@@ -405,7 +413,9 @@ def test_columns_are_found_by_header_in_any_order(client, officer, session):
             "存在问题",
         ]
     )
-    sheet.append(["忽略", "under_construction", 1200, OWN.lower(), today, 0.25, "  施工中  ", None])
+    sheet.append(
+        ["忽略", "under_construction", 1200, code.lower(), today, 0.25, "  施工中  ", None]
+    )
     sheet.append([])
     sheet.append([None, None, None, None, None, None, None, None])
     sheet["F2"].number_format = "0%"
@@ -415,7 +425,7 @@ def test_columns_are_found_by_header_in_any_order(client, officer, session):
     assert response.status_code == 201, response.text
     summary = response.json()
     assert summary["rows_read"] == 1
-    entry = _newest(session, OWN)
+    entry = _newest(session, code)
     assert (entry.as_of, entry.status, entry.percent_complete) == (today, "under_construction", 25)
     assert (entry.invested_to_date_wan, entry.note, entry.issues) == (1200, "施工中", "")
 
@@ -435,13 +445,13 @@ def test_rows_with_figures_cleared_are_skipped(client, officer, session):
     )
 
 
-def test_dates_typed_as_text_are_read(client, officer, session):
+def test_dates_typed_as_text_are_read(client, officer, session, code):
     header = ",".join(HEADERS)
     day = date(2026, 3, 9)
-    text = f"{header}\n{OWN},,2026/3/9,在建,5,100,施工,\n"
+    text = f"{header}\n{code},,2026/3/9,在建,5,100,施工,\n"
     response = _upload(client, officer, text.encode(), name="r.csv", mime="text/csv")
     assert response.status_code == 201, response.text
-    assert _newest(session, OWN).as_of == day
+    assert _newest(session, code).as_of == day
 
 
 def test_missing_column_is_named(client, officer, session):
@@ -496,11 +506,11 @@ def test_truncated_and_foreign_zip_files(client, officer):
     assert _upload(client, officer, damaged.getvalue()).status_code == 422
 
 
-def test_limits_on_size_and_rows(client, officer, session):
+def test_limits_on_size_and_rows(client, officer, session, code):
     big = b"a" * (5 * 1024 * 1024 + 1)
     assert _upload(client, officer, big, name="r.csv", mime="text/csv").status_code == 413
     header = ",".join(HEADERS)
-    rows = "".join(f"{OWN},,2026-01-31,在建,1,,,\n" for _ in range(5001))
+    rows = "".join(f"{code},,2026-01-31,在建,1,,,\n" for _ in range(5001))
     response = _upload(client, officer, f"{header}\n{rows}".encode(), name="r.csv", mime="text/csv")
     assert response.status_code == 422
     assert "5000" in response.json()["detail"]

@@ -12,6 +12,7 @@ from app.clock import REPORTING_TZ
 from app.exports.writers import XLSX_MEDIA_TYPE
 from app.models import ProgressEntry
 from app.spreadsheets import workbook
+from tests import factories
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -37,10 +38,11 @@ def _row(number, cells):
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
-def _workbook(*, strings=0, prefix="", extra_cells=0, styles_bytes=0):
-    """A valid filled template of one row, plus the shared strings, cells or styles asked for."""
+def _workbook(code, *, strings=0, prefix="", extra_cells=0, styles_bytes=0):
+    """A valid filled template of one row on project `code`, plus the shared strings, cells or
+    styles asked for."""
     today = datetime.now(REPORTING_TZ).date().isoformat()
-    data_row = [_inline(v) for v in ("INF-005", today, "在建")] + ["<c><v>40</v></c>"]
+    data_row = [_inline(v) for v in (code, today, "在建")] + ["<c><v>40</v></c>"]
     sheet = (
         f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>'
         + _row(1, [_inline(h) for h in HEADERS])
@@ -105,6 +107,12 @@ def officer(auth):
     return auth("officer", "gaoxin")
 
 
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
+
+
 def _count(session):
     return session.exec(select(func.count()).select_from(ProgressEntry)).one()
 
@@ -127,16 +135,16 @@ def _refused(response, words, msg="workbook too large"):
     return problem
 
 
-def test_a_workbook_at_the_limits_is_read(client, officer):
-    content = _workbook(strings=workbook._MAX_SHARED_STRINGS)
+def test_a_workbook_at_the_limits_is_read(client, officer, code):
+    content = _workbook(code, strings=workbook._MAX_SHARED_STRINGS)
     response = _upload(client, officer, content)
     assert response.status_code == 200, response.text
     assert response.json()["rows_read"] == 1
 
 
-def test_millions_of_tiny_shared_strings_are_refused_unread(client, officer, session):
+def test_millions_of_tiny_shared_strings_are_refused_unread(client, officer, session, code):
     # 3.7 million strings, 63 MiB unpacked, under the unpacked-size cap, some 150 KB packed.
-    content = _workbook(strings=3_700_000)
+    content = _workbook(code, strings=3_700_000)
     assert len(content) < 300_000
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         assert sum(m.file_size for m in archive.infolist()) < workbook._MAX_UNPACKED_BYTES
@@ -147,18 +155,18 @@ def test_millions_of_tiny_shared_strings_are_refused_unread(client, officer, ses
 
 
 @pytest.mark.parametrize("prefix", ["", "x:"])
-def test_one_shared_string_too_many_is_refused(client, officer, prefix):
-    content = _workbook(strings=workbook._MAX_SHARED_STRINGS + 1, prefix=prefix)
+def test_one_shared_string_too_many_is_refused(client, officer, code, prefix):
+    content = _workbook(code, strings=workbook._MAX_SHARED_STRINGS + 1, prefix=prefix)
     _refused(_upload(client, officer, content), "shared strings")
 
 
-def test_a_row_of_countless_cells_is_refused(client, officer):
+def test_a_row_of_countless_cells_is_refused(client, officer, code):
     # openpyxl parses every cell of a row it reads, not only the columns the upload looks at.
-    content = _workbook(extra_cells=workbook._MAX_CELLS)
+    content = _workbook(code, extra_cells=workbook._MAX_CELLS)
     assert len(content) < 100_000
     _refused(_upload(client, officer, content), "cells")
 
 
-def test_an_outsized_stylesheet_is_refused(client, officer):
-    content = _workbook(styles_bytes=workbook._MAX_OTHER_PART_BYTES + 1)
+def test_an_outsized_stylesheet_is_refused(client, officer, code):
+    content = _workbook(code, styles_bytes=workbook._MAX_OTHER_PART_BYTES + 1)
     _refused(_upload(client, officer, content), "xl/styles.xml", "part too large")

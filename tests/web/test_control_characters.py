@@ -5,6 +5,7 @@ import re
 import pytest
 
 from app.models import ProgressEntry
+from tests import factories
 from tests.security.test_control_characters import (
     CONTROLS,
     UPLOADS,
@@ -17,8 +18,14 @@ from tests.security.test_control_characters import (
 from tests.web.conftest import csrf_of
 
 
-def report_form(browser):
-    page = browser.get("/web/projects/INF-005/report")
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
+
+
+def report_form(browser, code):
+    page = browser.get(f"/web/projects/{code}/report")
     key = re.search(r'name="request_key" value="([^"]+)"', page.text)
     assert key
     return {"csrf": csrf_of(page.text), "request_key": key.group(1)}
@@ -26,12 +33,12 @@ def report_form(browser):
 
 @pytest.mark.parametrize("control", CONTROLS)
 @pytest.mark.parametrize("field", ["note", "issues"])
-def test_the_report_form_refuses_control_characters(sign_in, session, control, field):
+def test_the_report_form_refuses_control_characters(sign_in, session, code, control, field):
     browser = sign_in("officer", "gaoxin")
     before = stored(session)
     response = browser.post(
-        "/web/projects/INF-005/report",
-        data={**report_form(browser), **report_body(), field: f"主体{control}施工"},
+        f"/web/projects/{code}/report",
+        data={**report_form(browser, code), **report_body(), field: f"主体{control}施工"},
     )
     assert response.status_code == 422
     error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', response.text)
@@ -43,13 +50,13 @@ def test_the_report_form_refuses_control_characters(sign_in, session, control, f
 @pytest.mark.parametrize("control", CONTROLS)
 @pytest.mark.parametrize("decision", ["approve", "return"])
 def test_the_review_form_refuses_control_characters(
-    sign_in, session, client, auth, control, decision
+    sign_in, session, client, auth, code, control, decision
 ):
-    reported = entry_id(client, auth)
+    reported = entry_id(client, auth, code)
     browser = sign_in("planner")
-    page = browser.get("/web/projects/INF-005")
+    page = browser.get(f"/web/projects/{code}")
     response = browser.post(
-        f"/web/projects/INF-005/progress/{reported}/review",
+        f"/web/projects/{code}/progress/{reported}/review",
         data={"csrf": csrf_of(page.text), "decision": decision, "comment": f"请{control}核实"},
     )
     assert response.status_code == 422
@@ -70,10 +77,10 @@ def test_the_search_box_refuses_control_characters(sign_in, control):
 
 
 @pytest.mark.parametrize(("kind", "control"), UPLOADS)
-def test_the_upload_page_names_the_row_and_column(sign_in, session, kind, control):
+def test_the_upload_page_names_the_row_and_column(sign_in, session, code, kind, control):
     browser = sign_in("officer", "gaoxin")
     page = browser.get("/web/spreadsheet")
-    content = (csv_upload if kind == "csv" else xlsx_upload)("note", control)
+    content = (csv_upload if kind == "csv" else xlsx_upload)(code, "note", control)
     before = stored(session)
     response = browser.post(
         "/web/spreadsheet",

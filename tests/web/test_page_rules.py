@@ -4,6 +4,7 @@ fails here. Pages follow the API's rules (API5 in docs/security.md)."""
 import pytest
 
 from app.main import create_app
+from tests import factories
 from tests.security.conftest import is_page, served_operations
 from tests.web.conftest import csrf_of
 
@@ -39,8 +40,14 @@ def test_every_page_has_a_rule():
     assert {op for op in served_operations(create_app()) if is_page(op)} == set(PAGE_RULES)
 
 
-def _call(client, method, path):
-    url = path.format(code="INF-005", export_format="csv", entry_id=1)
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
+
+
+def _call(client, method, path, code):
+    url = path.format(code=code, export_format="csv", entry_id=1)
     if url.endswith("/template"):
         url += "?park=gaoxin"
     if method == "GET":
@@ -55,9 +62,9 @@ def _call(client, method, path):
 
 @pytest.mark.parametrize("role", sorted(ALL))
 @pytest.mark.parametrize(("method", "path"), SIGNED_IN)
-def test_role_against_every_page(sign_in, role, method, path):
+def test_role_against_every_page(sign_in, code, role, method, path):
     client = sign_in(role, "gaoxin" if role == "officer" else None)
-    response = _call(client, method, path)
+    response = _call(client, method, path, code)
     if role in PAGE_RULES[(method, path)]:
         assert response.status_code != 403, response.text
     else:
@@ -65,8 +72,8 @@ def test_role_against_every_page(sign_in, role, method, path):
 
 
 @pytest.mark.parametrize(("method", "path"), SIGNED_IN)
-def test_no_sign_in_against_every_page(client, method, path):
+def test_no_sign_in_against_every_page(client, code, method, path):
     client.get("/web/login")
-    response = _call(client, method, path)
+    response = _call(client, method, path, code)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/web/login?next=")
