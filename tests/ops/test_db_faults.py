@@ -9,17 +9,27 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import get_probe_session, get_session, get_statements
+from app.db import build_engine, get_probe_session, get_session, get_statements
 from app.main import create_app
 from app.models import Role
+from tests import factories
 from tests.ops.conftest import issue_token, serve
 
-OWN = "INF-005"  # park gaoxin
 PROBLEM = "application/problem+json"
 UPLOAD_HEADERS = ["项目编号", "报告日期", "项目状态", "完成百分比（%）", "累计完成投资（万元）",
                   "形象进度", "存在问题"]  # fmt: skip
+
+
+def _own_project(url: str) -> str:
+    """A project of park gaoxin made for the test in the database at `url`: its code."""
+    engine = build_engine(url)
+    with Session(engine) as session:
+        code = factories.project(session).code
+    engine.dispose()
+    return code
 
 
 def _figures(engine: sa.Engine, code: str) -> tuple[object, ...]:
@@ -63,6 +73,7 @@ def _wait_for_lock_waiter(engine: sa.Engine, table: str, answers: list[httpx.Res
 def test_database_down_answers_503_fast_then_recovers(pg_cluster, tmp_path):
     pg_cluster.ensure_running()
     url = pg_cluster.create_database()
+    own = _own_project(url)
     _, secret = issue_token(url, Role.admin)
     headers = {"Authorization": f"Bearer {secret}"}
     with (
@@ -76,10 +87,10 @@ def test_database_down_answers_503_fast_then_recovers(pg_cluster, tmp_path):
         slowest = 0.0
         for method, path in [
             ("GET", "/api/v1/projects"),
-            ("GET", f"/api/v1/projects/{OWN}"),
+            ("GET", f"/api/v1/projects/{own}"),
             ("GET", "/api/v1/rollups?by=park"),
             ("GET", "/api/v1/projects?format=csv"),
-            ("POST", f"/api/v1/projects/{OWN}/progress"),
+            ("POST", f"/api/v1/projects/{own}/progress"),
             ("GET", "/readyz"),
         ]:
             started = time.monotonic()
@@ -102,7 +113,7 @@ def test_database_down_answers_503_fast_then_recovers(pg_cluster, tmp_path):
         print(f"first 200 after the database returned: {time.monotonic() - restarted:.2f} s")
         assert client.get("/readyz").status_code == 200
         created = client.post(
-            f"/api/v1/projects/{OWN}/progress",
+            f"/api/v1/projects/{own}/progress",
             json={"as_of": "2024-01-31", "status": "under_construction"},
         )
         assert created.status_code == 201, created.text
@@ -112,9 +123,10 @@ def test_database_down_answers_503_fast_then_recovers(pg_cluster, tmp_path):
 def test_report_cut_off_mid_transaction_leaves_nothing(pg_cluster, tmp_path):
     pg_cluster.ensure_running()
     url = pg_cluster.create_database()
+    own = _own_project(url)
     token_id, secret = issue_token(url, Role.officer, "gaoxin")
     engine = sa.create_engine(url)
-    before, totals = _figures(engine, OWN), _totals(engine)
+    before, totals = _figures(engine, own), _totals(engine)
     report = {"as_of": "2024-03-31", "status": "completed", "percent_complete": 100}
     headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "cut-off-1"}
     with serve(url, tmp_path) as server, engine.connect() as holder:
@@ -132,7 +144,7 @@ def test_report_cut_off_mid_transaction_leaves_nothing(pg_cluster, tmp_path):
         request = threading.Thread(
             target=lambda: answers.append(
                 httpx.post(
-                    f"{server.base_url}/api/v1/projects/{OWN}/progress",
+                    f"{server.base_url}/api/v1/projects/{own}/progress",
                     json=report,
                     headers=headers,
                     timeout=30,
@@ -147,19 +159,19 @@ def test_report_cut_off_mid_transaction_leaves_nothing(pg_cluster, tmp_path):
         holder.rollback()
         assert answers[0].status_code == 503, answers[0].text
         assert answers[0].headers["content-type"] == PROBLEM
-        assert _figures(engine, OWN) == before
+        assert _figures(engine, own) == before
         assert _totals(engine) == totals
 
         # The retry with the same key is stored once, as if the first attempt never happened.
         retried = httpx.post(
-            f"{server.base_url}/api/v1/projects/{OWN}/progress",
+            f"{server.base_url}/api/v1/projects/{own}/progress",
             json=report,
             headers=headers,
             timeout=30,
         )
         assert retried.status_code == 201, retried.text
         assert _totals(engine) == (totals[0] + 1, totals[1] + 1)
-        assert _figures(engine, OWN)[0] == "completed"
+        assert _figures(engine, own)[0] == "completed"
     engine.dispose()
 
 

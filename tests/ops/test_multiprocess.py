@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from app.auth.tokens import create_token
 from app.db import build_engine
 from app.models import ProgressEntry, Project, Role
+from tests import factories
 from tests.conftest import PG_URL
 from tests.progress.test_concurrency import _free_port
 
@@ -60,6 +61,14 @@ def two_servers(database_url) -> Iterator[tuple[list[str], dict[str, str], objec
     engine.dispose()
 
 
+@pytest.fixture
+def code(two_servers) -> str:
+    """A project of park gaoxin made for the test in the servers' database."""
+    _, _, engine = two_servers
+    with Session(engine) as session:
+        return factories.project(session).code
+
+
 def _headers(secret: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}", **extra}
 
@@ -77,28 +86,24 @@ def _entries(engine, code: str) -> list[ProgressEntry]:
         )
 
 
-def test_an_idempotency_key_replays_in_the_other_process(two_servers):
+def test_an_idempotency_key_replays_in_the_other_process(two_servers, code):
     (first, second), secrets, engine = two_servers
     report = {"as_of": "2026-09-30", "status": "under_construction", "percent_complete": 30}
     headers = _headers(secrets["officer"], **{"Idempotency-Key": "both-processes-1"})
-    created = httpx.post(f"{first}/api/v1/projects/INF-005/progress", json=report, headers=headers)
+    created = httpx.post(f"{first}/api/v1/projects/{code}/progress", json=report, headers=headers)
     assert created.status_code == 201, created.text
-    replayed = httpx.post(
-        f"{second}/api/v1/projects/INF-005/progress", json=report, headers=headers
-    )
+    replayed = httpx.post(f"{second}/api/v1/projects/{code}/progress", json=report, headers=headers)
     assert replayed.status_code == 201, replayed.text
     assert replayed.headers["idempotent-replayed"] == "true"
     assert replayed.json() == created.json()
-    assert len(_entries(engine, "INF-005")) == 1
+    assert len(_entries(engine, code)) == 1
     # The same key with another body is refused by either process.
     changed = {**report, "percent_complete": 31}
-    refused = httpx.post(
-        f"{second}/api/v1/projects/INF-005/progress", json=changed, headers=headers
-    )
+    refused = httpx.post(f"{second}/api/v1/projects/{code}/progress", json=changed, headers=headers)
     assert refused.status_code == 422
 
 
-def test_etags_and_rollups_agree_after_a_write_through_the_other(two_servers):
+def test_etags_and_rollups_agree_after_a_write_through_the_other(two_servers, code):
     (first, second), secrets, _ = two_servers
     reader = _headers(secrets["planner"])
     paths = ["/api/v1/rollups?by=park", "/api/v1/rollups?by=park,category", "/api/v1/parks"]
@@ -113,14 +118,14 @@ def test_etags_and_rollups_agree_after_a_write_through_the_other(two_servers):
         assert a.headers.get("etag") == b.headers.get("etag")
         assert a.json() == b.json()
         before[path] = a
-    project_a, project_b = both("/api/v1/projects/INF-005")
+    project_a, project_b = both(f"/api/v1/projects/{code}")
     assert project_a.headers["etag"] == project_b.headers["etag"]
 
     # Each process has now computed (and kept) these rollups; a report through the first
     # must show through the second at once.
     report = {"as_of": "2026-10-31", "status": "suspended", "issues": "资金未到位"}
     posted = httpx.post(
-        f"{first}/api/v1/projects/INF-005/progress",
+        f"{first}/api/v1/projects/{code}/progress",
         json=report,
         headers=_headers(secrets["officer"]),
     )
@@ -139,7 +144,7 @@ def test_etags_and_rollups_agree_after_a_write_through_the_other(two_servers):
         "after": b.json()["totals"]["status_counts"]["suspended"],
     }
     assert counts["after"] == counts["before"] + (not was_suspended)
-    project_b = httpx.get(f"{second}/api/v1/projects/INF-005", headers=reader)
+    project_b = httpx.get(f"{second}/api/v1/projects/{code}", headers=reader)
     assert project_b.json()["status"] == "suspended"
     assert project_b.json()["latest_progress"]["id"] == posted.json()["id"]
 

@@ -9,6 +9,7 @@ from app.config import get_settings
 from app.db import get_probe_session
 from app.logs import configure_logging, request_id_from
 from app.main import create_app
+from tests import factories
 from tests.conftest import SessionClient
 
 
@@ -21,6 +22,12 @@ def json_client(capsys, serve_database, session, monkeypatch):
     with SessionClient(app, session, raise_server_exceptions=False) as client:
         yield client
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def code(session) -> str:
+    """A project of park gaoxin made for the test."""
+    return factories.project(session).code
 
 
 def _lines(captured: str) -> list[dict]:
@@ -64,11 +71,11 @@ def test_every_response_names_its_request(json_client):
     assert problem.headers["x-request-id"] == "trace-1"
 
 
-def test_access_line_is_json_with_token_but_never_its_secret(json_client, token_for, capsys):
+def test_access_line_is_json_with_token_but_never_its_secret(json_client, token_for, capsys, code):
     secret = token_for("planner")
     capsys.readouterr()
     response = json_client.get(
-        "/api/v1/projects/INF-005",
+        f"/api/v1/projects/{code}",
         headers={"Authorization": f"Bearer {secret}", "X-Request-ID": "req-42"},
     )
     assert response.status_code == 200
@@ -78,7 +85,7 @@ def test_access_line_is_json_with_token_but_never_its_secret(json_client, token_
     assert access["event"] == "request"
     assert access["request_id"] == "req-42"
     assert access["method"] == "GET"
-    assert access["path"] == "/api/v1/projects/INF-005"
+    assert access["path"] == f"/api/v1/projects/{code}"
     assert access["route"] == "/api/v1/projects/{code}"
     assert access["status"] == 200
     assert access["duration_ms"] >= 0
@@ -117,7 +124,7 @@ def test_lines_logged_inside_a_request_carry_its_id(json_client, capsys, monkeyp
     assert access["status"] == 500
 
 
-def test_metrics_count_requests_reports_and_rollups(json_client, auth):
+def test_metrics_count_requests_reports_and_rollups(json_client, auth, code):
     officer = auth("officer", "gaoxin")
     planner = auth("planner")
 
@@ -128,9 +135,9 @@ def test_metrics_count_requests_reports_and_rollups(json_client, auth):
         return response.text
 
     before = scrape()
-    assert json_client.get("/api/v1/projects/INF-005", headers=planner).status_code == 200
+    assert json_client.get(f"/api/v1/projects/{code}", headers=planner).status_code == 200
     created = json_client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         json={"as_of": "2024-05-31", "status": "under_construction"},
         headers=officer,
     )
@@ -173,9 +180,9 @@ def test_metrics_token_guards_metrics(json_client, monkeypatch):
     assert allowed.status_code == 200
 
 
-def test_refused_oversized_body_names_its_request(json_client, auth):
+def test_refused_oversized_body_names_its_request(json_client, auth, code):
     response = json_client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         content=b"x" * 200_000,
         headers={**auth("officer"), "Content-Type": "application/json", "X-Request-ID": "big-1"},
     )

@@ -10,6 +10,7 @@ import pytest
 
 from app.http.request_limits import UPLOAD_PATHS, BodySizeLimit, HeaderLimit
 from app.models import Role
+from tests import factories
 from tests.ops.conftest import issue_token, serve
 
 SLOW_CONNECTIONS = 50
@@ -155,9 +156,10 @@ def test_the_limit_is_the_routes_not_the_content_types(content_type):
     assert sent[0]["status"] == 200
 
 
-def test_json_routes_refuse_a_large_body_whatever_its_content_type(client, auth):
+def test_json_routes_refuse_a_large_body_whatever_its_content_type(client, auth, session):
+    code = factories.project(session).code
     response = client.post(
-        "/api/v1/projects/INF-005/progress",
+        f"/api/v1/projects/{code}/progress",
         headers={**auth(Role.officer), "Content-Type": "application/vnd.openxmlformats+json"},
         content=b'{"note": "' + b"x" * 100_000 + b'"}',
     )

@@ -20,6 +20,7 @@ from app.main import create_app
 from app.models import Role
 from app.seeding.load import load_seed
 from app.seeding.transfer import TransferError, export_database, import_database, open_file, tables
+from tests import factories
 from tests.conftest import SEED_DIR, serving
 from tests.ops.conftest import issue_token, seeded
 
@@ -54,11 +55,26 @@ def _snapshot(engine: sa.Engine) -> dict[str, list[dict]]:
 
 
 @pytest.fixture
-def source(tmp_path) -> Iterator[sa.Engine]:
-    """A SQLite library with reports, a review, idempotency records and tokens."""
+def library(tmp_path) -> Iterator[sa.Engine]:
+    """The seeded library in SQLite."""
     engine = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
     with Session(engine) as session:
         load_seed(session, seed_dir=SEED_DIR)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def code(library) -> str:
+    """A project of park gaoxin made for the test, beside the seeded library's own."""
+    with Session(library) as session:
+        return factories.project(session).code
+
+
+@pytest.fixture
+def source(library, code) -> sa.Engine:
+    """A SQLite library with reports, a review, idempotency records and tokens."""
+    engine = library
     url = engine.url.render_as_string(hide_password=False)
     _, officer = issue_token(url, Role.officer, "gaoxin")
     _, planner = issue_token(url, Role.planner)
@@ -69,7 +85,7 @@ def source(tmp_path) -> Iterator[sa.Engine]:
     with _api(engine) as client:
         for n, (as_of, percent) in enumerate([("2024-01-31", 20), ("2024-02-29", 35)]):
             response = client.post(
-                "/api/v1/projects/INF-005/progress",
+                f"/api/v1/projects/{code}/progress",
                 json={
                     "as_of": as_of,
                     "status": "under_construction",
@@ -82,20 +98,20 @@ def source(tmp_path) -> Iterator[sa.Engine]:
             )
             assert response.status_code == 201, response.text
         approved = client.post(
-            f"/api/v1/projects/INF-005/progress/{response.json()['id']}/approve",
+            f"/api/v1/projects/{code}/progress/{response.json()['id']}/approve",
             json={"comment": "已核实。"},
             headers={"Authorization": f"Bearer {planner}"},
         )
         assert approved.status_code == 200, approved.text
-    yield engine
-    engine.dispose()
+    return engine
 
 
-def test_round_trip_sqlite_to_target_and_back_is_lossless(source, make_database, tmp_path):
+def test_round_trip_sqlite_to_target_and_back_is_lossless(source, code, make_database, tmp_path):
     first = tmp_path / "first.jsonl"
     with open_file(first, "w") as out:
         exported = export_database(source, out)
-    assert exported.counts["project"] == 178
+    # The seeded library's 178 projects and the one made for the test.
+    assert exported.counts["project"] == 179
     assert exported.counts["progress_entry"] == 180
     assert exported.counts["api_token"] == 3
     assert exported.counts["idempotency_record"] == 2
@@ -132,7 +148,7 @@ def test_round_trip_sqlite_to_target_and_back_is_lossless(source, make_database,
     assert token_id == max(t["id"] for t in original["api_token"]) + 1
     with _api(middle) as client:
         response = client.post(
-            "/api/v1/projects/INF-005/progress",
+            f"/api/v1/projects/{code}/progress",
             json={"as_of": "2024-03-31", "status": "under_construction"},
             headers={"Authorization": f"Bearer {officer}"},
         )
@@ -203,7 +219,7 @@ def test_cli_export_then_import(source, tmp_path, monkeypatch):
     source_url = source.url.render_as_string(hide_password=False)
     exported = run(source_url, "export", str(dump))
     assert exported.exit_code == 0, exported.output
-    assert "project 178" in exported.output
+    assert "project 179" in exported.output  # the seeded 178 and the test's own
     target_url = f"sqlite:///{tmp_path / 'target.db'}"
     migrate.upgrade(target_url)
     imported = run(target_url, "import", str(dump))
