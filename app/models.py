@@ -73,6 +73,82 @@ MILESTONE_NAMES = {
 }
 
 
+class BlockerType(enum.StrEnum):
+    """What holds a project back (问题类型), the codelist of the 问题清单."""
+
+    land = "land"
+    demolition = "demolition"
+    planning = "planning"
+    assessments = "assessments"
+    funding = "funding"
+    approvals = "approvals"
+    utilities = "utilities"
+    construction = "construction"
+    market = "market"
+    other = "other"
+
+
+BLOCKER_TYPE_NAMES = {
+    BlockerType.land: "用地",
+    BlockerType.demolition: "征地拆迁",
+    BlockerType.planning: "规划",
+    BlockerType.assessments: "环评能评",
+    BlockerType.funding: "资金",
+    BlockerType.approvals: "审批手续",
+    BlockerType.utilities: "水电气暖配套",
+    BlockerType.construction: "施工",
+    BlockerType.market: "市场",
+    BlockerType.other: "其他",
+}
+
+
+class BlockerLevel(enum.StrEnum):
+    """The level a blocker is handled at; escalation moves it up."""
+
+    park = "park"
+    district = "district"
+    city = "city"
+
+
+BLOCKER_LEVEL_NAMES = {
+    BlockerLevel.park: "园区",
+    BlockerLevel.district: "区",
+    BlockerLevel.city: "市",
+}
+
+
+class BlockerState(enum.StrEnum):
+    """Where a blocker stands: open → in progress → resolved, or reopened after that."""
+
+    open = "open"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    reopened = "reopened"
+
+
+BLOCKER_STATE_NAMES = {
+    BlockerState.open: "待办",
+    BlockerState.in_progress: "办理中",
+    BlockerState.resolved: "已办结",
+    BlockerState.reopened: "重新打开",
+}
+
+
+class ReviewAction(enum.StrEnum):
+    """What a planner did to a report's period: approve or return a report, reopen a period."""
+
+    approve = "approve"
+    return_ = "return"
+    reopen = "reopen"
+
+
+class EditionKind(enum.StrEnum):
+    """The plan's own edition of the library (its appendix), or a batch added later (批次)."""
+
+    plan = "plan"
+    batch = "batch"
+
+
 class Role(enum.StrEnum):
     """What an API token may do; see `app.auth.scopes`."""
 
@@ -162,6 +238,10 @@ class Project(SQLModel, table=True):
         sa.Index("ix_project_total_investment_wan", "total_investment_wan"),
         sa.Index("ix_project_archived_at", "archived_at"),
         sa.Index("ix_project_updated_at", "updated_at"),
+        sa.Index("ix_project_responsible_unit", "responsible_unit"),
+        sa.Index("ix_project_leader", "leader"),
+        sa.Index("ix_project_edition_id", "edition_id"),
+        sa.Index("ix_project_national_code", "national_code", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -196,6 +276,26 @@ class Project(SQLModel, table=True):
     # that the year's rollup measures read this row alone.
     started_on: date | None = Field(default=None)
     completed_on: date | None = Field(default=None)
+    # Who is responsible: the owner building it (业主单位), the unit pushing it (责任单位), the
+    # leader sponsoring it (包保领导), and its national investment project code (项目代码)
+    # with the codes it had before.
+    owner: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    responsible_unit: str = Field(
+        default="", max_length=100, sa_column_kwargs={"server_default": ""}
+    )
+    leader: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    national_code: str | None = Field(default=None, max_length=40)
+    earlier_national_codes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(sa.JSON, nullable=False, server_default=sa.text("'[]'")),
+    )
+    # The edition or batch of the library the project entered with (入库); an `edition.id`,
+    # checked by the projects service (a foreign key would need SQLite to copy the table).
+    edition_id: str | None = Field(default=None, max_length=32)
+    # Why it left the library (出库), with `archived_at`; empty while it is in.
+    exit_reason: str = Field(
+        default="", sa_column=Column(sa.Text, nullable=False, server_default="")
+    )
     version: int = Field(default=1, description="Bumped on every change; the ETag.")
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
@@ -312,6 +412,18 @@ class ProgressEntry(SQLModel, table=True):
     official_invested_added_wan: int | None = Field(default=None, sa_column=Column(sa.BigInteger))
     official_resumed: bool = Field(
         default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    # A report repeating the previous period's figures, status and note without the officer
+    # confirming "no change this period" (`no_change_confirmed`): counted apart in compliance.
+    unchanged: bool = Field(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    no_change_confirmed: bool = Field(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    # Why a report the plausibility rules would refuse is right after all.
+    plausibility_reason: str = Field(
+        default="", sa_column=Column(sa.Text, nullable=False, server_default="")
     )
 
     project: Project = Relationship(back_populates="progress_entries")
@@ -455,3 +567,127 @@ class Milestone(SQLModel, table=True):
     updated_by: str = Field(default="", max_length=100)
     version: int = Field(default=1, description="Bumped on every change; the ETag.")
     updated_at: datetime = _created_at()
+
+
+class Edition(SQLModel, table=True):
+    """An edition of the library: the plan's appendix, or a batch added later (批次) with the
+    document (文号) and date that added it."""
+
+    __tablename__ = "edition"
+    __table_args__ = (sa.CheckConstraint(_in("kind", EditionKind), name="kind_known"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100, unique=True)
+    kind: str = Field(max_length=20)
+    document: str = Field(default="", max_length=100)
+    document_date: date | None = Field(default=None)
+    note: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = _created_at()
+
+
+class Blocker(SQLModel, table=True):
+    """A problem holding a project back (堵点), followed until it is resolved (问题清单)."""
+
+    __tablename__ = "blocker"
+    __table_args__ = (
+        sa.CheckConstraint(_in("type", BlockerType), name="type_known"),
+        sa.CheckConstraint(_in("level", BlockerLevel), name="level_known"),
+        sa.CheckConstraint(_in("state", BlockerState), name="state_known"),
+        sa.Index("ix_blocker_project_state", "project_id", "state"),
+        sa.Index("ix_blocker_state_deadline", "state", "deadline"),
+        sa.Index("ix_blocker_responsible_unit", "responsible_unit"),
+        sa.Index("ix_blocker_updated_at", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    type: str = Field(max_length=20)
+    description: str = Field(sa_column=Column(sa.Text, nullable=False))
+    raised_by: str = Field(max_length=100)
+    raised_by_token_id: int | None = Field(default=None, foreign_key="api_token.id")
+    raised_at: datetime = _created_at()
+    # The report whose `issues` text raised it, if one did.
+    source_entry_id: int | None = Field(default=None, foreign_key="progress_entry.id")
+    responsible_unit: str = Field(default="", max_length=100)
+    level: str = Field(default=BlockerLevel.park, max_length=20)
+    deadline: date | None = Field(default=None)
+    state: str = Field(default=BlockerState.open, max_length=20)
+    resolution: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    version: int = Field(default=1, description="Bumped on every change; the ETag.")
+    updated_at: datetime = _created_at()
+
+
+class BlockerEvent(SQLModel, table=True):
+    """One step of a blocker's life: its state before and after, what else changed, the
+    note, and who took the step."""
+
+    __tablename__ = "blocker_event"
+    __table_args__ = (sa.Index("ix_blocker_event_blocker_id", "blocker_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    blocker_id: int = Field(foreign_key="blocker.id")
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str = Field(max_length=20)
+    # {field: [old, new]} for the assignment, level, deadline or resolution it changed.
+    changes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(sa.JSON, nullable=False)
+    )
+    note: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    actor_name: str = Field(max_length=100)
+    actor_token_id: int | None = Field(default=None, foreign_key="api_token.id")
+    at: datetime = _created_at()
+
+
+class ReviewRecord(SQLModel, table=True):
+    """One review action on a project's period: a report approved or returned, or the period
+    reopened after approval, with who, when and the comment."""
+
+    __tablename__ = "review_record"
+    __table_args__ = (
+        sa.CheckConstraint(_in("action", ReviewAction), name="action_known"),
+        sa.Index("ix_review_record_project_period", "project_id", "period", "id"),
+        sa.Index("ix_review_record_entry_id", "entry_id"),
+        sa.Index("ix_review_record_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    period: str = Field(max_length=7)
+    # The report approved or returned; for a reopening, the approved report it unlocks.
+    entry_id: int | None = Field(default=None, foreign_key="progress_entry.id")
+    action: str = Field(max_length=20)
+    comment: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    actor_name: str = Field(max_length=100)
+    actor_role: str = Field(max_length=20)
+    actor_token_id: int | None = Field(default=None, foreign_key="api_token.id")
+    at: datetime = _created_at()
+
+
+class AuditRecord(SQLModel, table=True):
+    """One change to master data: who made it, when, which fields from what to what, and
+    why; written in the transaction of the change."""
+
+    __tablename__ = "audit_record"
+    __table_args__ = (
+        sa.Index("ix_audit_record_object", "object_type", "object_key", "id"),
+        sa.Index("ix_audit_record_actor_name", "actor_name", "id"),
+        sa.Index("ix_audit_record_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _created_at()
+    actor_name: str = Field(max_length=100)
+    actor_role: str = Field(max_length=20)
+    actor_token_id: int | None = Field(default=None)
+    # What changed: `project`, `park`, `plan`, `milestone`, `blocker`, `edition`, `token` or
+    # `user`, and its key (a code, a park id, `INF-005/2026`, `INF-005/start`, an id).
+    object_type: str = Field(max_length=20)
+    object_key: str = Field(max_length=64)
+    action: str = Field(max_length=20)
+    # {field: [old, new]}; a creation has old values null.
+    changes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(sa.JSON, nullable=False)
+    )
+    reason: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
