@@ -26,6 +26,7 @@ from rich.progress import (
 from sqlmodel import Session
 
 from app import migrate
+from app.audit import log
 from app.auth.scopes import ROLE_DESCRIPTIONS
 from app.auth.tokens import LiveToken, create_token, list_tokens, revoke_token, verify
 from app.config import get_settings
@@ -228,7 +229,12 @@ def token_create(
     with _session() as session:
         try:
             token, secret = create_token(
-                session, name=name, role=role, park_id=park, expires_at=expires_at
+                session,
+                name=name,
+                role=role,
+                park_id=park,
+                expires_at=expires_at,
+                actor=log.CLI,
             )
         except AppError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
@@ -264,7 +270,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id from `li
     """Revoke a token; requests with it then get 401."""
     with _session() as session:
         try:
-            token = revoke_token(session, token_id=token_id)
+            token = revoke_token(session, token_id=token_id, actor=log.CLI)
         except AppError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(2) from exc
@@ -289,7 +295,11 @@ def demo() -> None:
         if secret is None or _live(secret) is None:
             with _session() as session:
                 _, secret = create_token(
-                    session, name=name, role=role, park_id=park.id if park else None
+                    session,
+                    name=name,
+                    role=role,
+                    park_id=park.id if park else None,
+                    actor=log.CLI,
                 )
         secrets[name] = secret
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,19 +1,35 @@
 """Recording a change to master data in the transaction of the change.
 
 Every service that changes projects, parks, plans, milestones, blockers, editions, tokens or
-users calls `record` (with a session) or executes `INSERT` with `values` (with `Statements`)
-before it commits, so a change and its record land together or not at all.
+users calls `record` (with a session) or awaits `insert` (`INSERT` with `values`, on a
+`Transaction`) before it commits, so a change and its record land together or not at all.
+The log is read by `app.audit.service` (`GET /api/v1/audit`, the page `/web/audit`).
 """
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.db import Transaction
 from app.models import AuditRecord, utcnow
+
+
+class AuditObject(StrEnum):
+    """What the log records changes of (`AuditRecord.object_type`)."""
+
+    project = "project"
+    park = "park"
+    plan = "plan"
+    milestone = "milestone"
+    blocker = "blocker"
+    edition = "edition"
+    token = "token"
+    # Password users arrive with `portfolio user create`; their changes are recorded as these.
+    user = "user"
 
 
 class Actor(Protocol):
@@ -115,5 +131,43 @@ def record(
     )
 
 
-# With `Statements`: `await transaction.execute(INSERT, values(...))`.
-INSERT = sa.insert(AuditRecord.__table__)  # type: ignore[attr-defined]
+_COLUMNS = (
+    "at",
+    "actor_name",
+    "actor_role",
+    "actor_token_id",
+    "object_type",
+    "object_key",
+    "action",
+    "changes",
+    "reason",
+)
+# With `Statements`: `await transaction.execute(INSERT, values(...))`, or `insert` below. Its
+# columns are named, since `PooledStatements` compiles a statement once, before any values.
+INSERT = sa.insert(AuditRecord.__table__).values(  # type: ignore[attr-defined]
+    {name: sa.bindparam(name) for name in _COLUMNS}
+)
+
+
+async def insert(
+    transaction: Transaction,
+    *,
+    actor: Actor,
+    object_type: str,
+    object_key: str,
+    action: str,
+    changes: Mapping[str, Any],
+    reason: str = "",
+) -> None:
+    """Write the record of a change in the transaction of the change (Core statements)."""
+    await transaction.execute(
+        INSERT,
+        values(
+            actor=actor,
+            object_type=object_type,
+            object_key=object_key,
+            action=action,
+            changes=changes,
+            reason=reason,
+        ),
+    )

@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.audit import log
+from app.audit.log import Actor, AuditObject
 from app.db import Statements
 from app.models import ApiToken, Park, Role, utcnow
 from app.problems import InvalidInput, NotFound
@@ -39,8 +41,9 @@ def create_token(
     role: Role,
     park_id: str | None = None,
     expires_at: datetime | None = None,
+    actor: Actor = log.CLI,
 ) -> tuple[ApiToken, str]:
-    """Store a new token and return it with its secret, which is shown only this once."""
+    """Store a new token (audited, never its secret) and return it with its secret, shown once."""
     name = name.strip()
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput("A token cannot expire in the past.")
@@ -62,6 +65,18 @@ def create_token(
         expires_at=expires_at,
     )
     session.add(token)
+    session.flush()
+    assert token.id is not None
+    log.record(
+        session,
+        actor=actor,
+        object_type=AuditObject.token,
+        object_key=str(token.id),
+        action="create",
+        changes=log.created(
+            {"name": name, "role": role, "park_id": park_id, "expires_at": expires_at}
+        ),
+    )
     session.commit()
     session.refresh(token)
     return token, secret
@@ -176,14 +191,24 @@ def list_tokens(session: Session, *, include_revoked: bool = False) -> Sequence[
     return session.exec(query).all()
 
 
-def revoke_token(session: Session, *, token_id: int, at: datetime | None = None) -> ApiToken:
-    """Revoke a token; revoking twice keeps the first time."""
+def revoke_token(
+    session: Session, *, token_id: int, at: datetime | None = None, actor: Actor = log.CLI
+) -> ApiToken:
+    """Revoke a token, recorded in the audit log; revoking twice keeps the first time."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"No token has the id {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = at or utcnow()
         session.add(token)
+        log.record(
+            session,
+            actor=actor,
+            object_type=AuditObject.token,
+            object_key=str(token.id),
+            action="revoke",
+            changes=log.diff({"revoked_at": None}, {"revoked_at": token.revoked_at}),
+        )
         session.commit()
         session.refresh(token)
     return token

@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from app.auth.deps import Admin, Reader
 from app.db import SessionDep
 from app.http.etags import CREATED, VERSIONED, IfMatch, versioned_response
 from app.parks import service
-from app.parks.schemas import ParkCreate, ParkList, ParkPublic, ParkUpdate
+from app.parks.schemas import ParkChange, ParkCreate, ParkList, ParkPublic, ParkUpdate
 from app.problems import problem_responses
 
 router = APIRouter(prefix="/parks", tags=["parks"])
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/parks", tags=["parks"])
 ParkId = Annotated[
     str, Path(max_length=32, pattern=r"^[a-z0-9_-]+$", description="Park id, e.g. gaoxin.")
 ]
+Why = Annotated[ParkChange | None, Body(description="Optional: why, for the audit log.")]
 
 
 @router.get(
@@ -37,9 +38,11 @@ def list_parks(session: SessionDep, _: Reader) -> ParkList:
     summary="Create a park",
     responses={**CREATED, **problem_responses(401, 403, 409, 422)},
 )
-def create_park(_: Admin, session: SessionDep, data: ParkCreate, request: Request) -> Response:
+def create_park(
+    principal: Admin, session: SessionDep, data: ParkCreate, request: Request
+) -> Response:
     """Admins add a park with its spellings and tier."""
-    park = service.create_park(session, data=data)
+    park = service.create_park(session, data=data, actor=principal)
     return _versioned(park, status_code=201, headers={"Location": f"{request.url.path}/{park.id}"})
 
 
@@ -63,7 +66,7 @@ def get_park(_: Reader, session: SessionDep, park_id: ParkId) -> Response:
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def update_park(
-    _: Admin,
+    principal: Admin,
     session: SessionDep,
     park_id: ParkId,
     changes: ParkUpdate,
@@ -71,7 +74,9 @@ def update_park(
 ) -> Response:
     """Admins change a park's names, spellings or tier, sending If-Match."""
     return _versioned(
-        service.update_park(session, park_id=park_id, changes=changes, if_match=if_match)
+        service.update_park(
+            session, park_id=park_id, changes=changes, if_match=if_match, actor=principal
+        )
     )
 
 
@@ -82,10 +87,19 @@ def update_park(
     summary="Archive a park",
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
-def archive_park(_: Admin, session: SessionDep, park_id: ParkId, if_match: IfMatch) -> Response:
+def archive_park(
+    principal: Admin, session: SessionDep, park_id: ParkId, if_match: IfMatch, change: Why = None
+) -> Response:
     """Hide a park that has no active projects left from the park list."""
     return _versioned(
-        service.archive_park(session, park_id=park_id, if_match=if_match, archive=True)
+        service.archive_park(
+            session,
+            park_id=park_id,
+            if_match=if_match,
+            archive=True,
+            actor=principal,
+            change=change,
+        )
     )
 
 
@@ -96,10 +110,19 @@ def archive_park(_: Admin, session: SessionDep, park_id: ParkId, if_match: IfMat
     summary="Restore an archived park",
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
-def restore_park(_: Admin, session: SessionDep, park_id: ParkId, if_match: IfMatch) -> Response:
+def restore_park(
+    principal: Admin, session: SessionDep, park_id: ParkId, if_match: IfMatch, change: Why = None
+) -> Response:
     """Bring an archived park back into the park list."""
     return _versioned(
-        service.archive_park(session, park_id=park_id, if_match=if_match, archive=False)
+        service.archive_park(
+            session,
+            park_id=park_id,
+            if_match=if_match,
+            archive=False,
+            actor=principal,
+            change=change,
+        )
     )
 
 

@@ -5,8 +5,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.fields import NON_BLANK, not_nullable
+from app.fields import NON_BLANK, Text, not_nullable
 from app.models import Tier
+
+MAX_REASON = 2000
 
 PARK_EXAMPLE: dict[str, Any] = {
     "id": "gaoxin",
@@ -52,6 +54,11 @@ class ParkList(BaseModel):
 Alias = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NON_BLANK
 ]
+Reason = Annotated[
+    Text,
+    StringConstraints(strip_whitespace=True, max_length=MAX_REASON),
+    Field(description="Why, as the audit log keeps it (optional)."),
+]
 
 
 class ParkCreate(BaseModel):
@@ -76,6 +83,7 @@ class ParkCreate(BaseModel):
     aliases: list[Alias] = Field(default_factory=list, max_length=20)
     table4_name: Alias | None = Field(default=None, description="Default: the name.")
     tier: Tier
+    reason: Reason = ""
 
 
 class ParkUpdate(BaseModel):
@@ -90,6 +98,7 @@ class ParkUpdate(BaseModel):
     aliases: list[Alias] | None = Field(default=None, max_length=20)
     table4_name: Alias | None = None
     tier: Tier | None = None
+    reason: Reason = ""
 
     @field_validator("*")
     @classmethod
@@ -97,3 +106,13 @@ class ParkUpdate(BaseModel):
         if value is None:
             raise ValueError("cannot be null; leave the field out to keep it")
         return value
+
+
+class ParkChange(BaseModel):
+    """Why a park is archived or restored (the body is optional)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "园区整合，项目已全部迁出"}]}
+    )
+
+    reason: Reason = ""

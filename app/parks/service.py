@@ -6,8 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.audit import log
+from app.audit.log import Actor, AuditObject
 from app.models import TIER_NAMES, Park, Project, Tier, utcnow
-from app.parks.schemas import ParkCreate, ParkPublic, ParkUpdate
+from app.parks.schemas import ParkChange, ParkCreate, ParkPublic, ParkUpdate
 from app.problems import Conflict, InvalidInput, NotFound, field_error
 from app.rollups.queries import project_totals_by
 from app.versions import etag, json_body, require_if_match
@@ -93,8 +95,16 @@ def _check_spellings(session: Session, *, park_id: str, name: str, aliases: list
         )
 
 
-def create_park(session: Session, *, data: ParkCreate) -> ParkPublic:
-    """Add a park."""
+# A park's fields as the audit log compares them.
+_AUDITED = ("name", "aliases", "table4_name", "tier")
+
+
+def _audited(park: Park) -> dict[str, Any]:
+    return {name: getattr(park, name) for name in _AUDITED}
+
+
+def create_park(session: Session, *, data: ParkCreate, actor: Actor) -> ParkPublic:
+    """Add a park, recorded in the audit log."""
     if session.get(Park, data.id) is not None:
         raise Conflict(f"A park with the id {data.id!r} exists already.")
     _check_spellings(session, park_id=data.id, name=data.name, aliases=data.aliases)
@@ -108,6 +118,15 @@ def create_park(session: Session, *, data: ParkCreate) -> ParkPublic:
         position=position + 1,
     )
     session.add(park)
+    log.record(
+        session,
+        actor=actor,
+        object_type=AuditObject.park,
+        object_key=park.id,
+        action="create",
+        changes=log.created(_audited(park)),
+        reason=data.reason,
+    )
     try:
         session.commit()
     except IntegrityError as exc:
@@ -127,28 +146,45 @@ def _locked(session: Session, park_id: str, if_match: str | None) -> Park:
 
 
 def update_park(
-    session: Session, *, park_id: str, changes: ParkUpdate, if_match: str | None
+    session: Session, *, park_id: str, changes: ParkUpdate, if_match: str | None, actor: Actor
 ) -> ParkPublic:
-    """Change a park, guarded by the version the client read."""
+    """Change a park under the version the client read; the audit log records what changed."""
     park = _locked(session, park_id, if_match)
     if park.archived_at is not None:
         raise Conflict(f"Park {park.id!r} is archived; restore it before changing it.")
-    values = changes.model_dump(exclude_unset=True)
+    values = changes.model_dump(exclude_unset=True, exclude={"reason"})
     _check_spellings(
         session,
         park_id=park.id,
         name=values.get("name", park.name),
         aliases=values.get("aliases", park.aliases),
     )
+    before = _audited(park)
     for name, value in values.items():
         setattr(park, name, value)
+    if altered := log.diff(before, _audited(park)):
+        log.record(
+            session,
+            actor=actor,
+            object_type=AuditObject.park,
+            object_key=park.id,
+            action="update",
+            changes=altered,
+            reason=changes.reason,
+        )
     return _bump(session, park)
 
 
 def archive_park(
-    session: Session, *, park_id: str, if_match: str | None, archive: bool
+    session: Session,
+    *,
+    park_id: str,
+    if_match: str | None,
+    archive: bool,
+    actor: Actor,
+    change: ParkChange | None = None,
 ) -> ParkPublic:
-    """Hide a park without active projects from the park list (or bring it back)."""
+    """Hide a park without active projects from the park list (or bring it back); audited."""
     park = _locked(session, park_id, if_match)
     if (park.archived_at is not None) == archive:
         raise Conflict(f"Park {park.id!r} is already {'archived' if archive else 'active'}.")
@@ -163,7 +199,17 @@ def archive_park(
                 f"Park {park.id!r} still has {active} active project(s); "
                 "archive or move them first."
             )
+    before = park.archived_at
     park.archived_at = utcnow() if archive else None
+    log.record(
+        session,
+        actor=actor,
+        object_type=AuditObject.park,
+        object_key=park.id,
+        action="archive" if archive else "restore",
+        changes=log.diff({"archived_at": before}, {"archived_at": park.archived_at}),
+        reason=change.reason if change else "",
+    )
     return _bump(session, park)
 
 

@@ -30,6 +30,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import clock
+from app.audit import log
+from app.audit.log import Actor, AuditObject
 from app.db import Transaction
 from app.models import MILESTONE_NAMES, Milestone, MilestoneKind, Project, ProjectStatus
 from app.problems import field_error
@@ -319,16 +321,19 @@ async def record_milestones(
     transaction: Transaction,
     *,
     project_id: int,
+    project_code: str,
     stored: Mapping[MilestoneKind, StoredMilestone],
     wanted: Mapping[MilestoneKind, MilestoneDates],
-    by: str,
+    actor: Actor,
     now: datetime,
+    reason: str = "",
 ) -> bool:
     """Store the milestones' dates and keep the project's `started_on` and `completed_on` in
     step, inside the caller's transaction (checked first: `date_errors`); True if any changed.
 
     A milestone whose dates are unchanged is left alone; a new or changed actual date is
     stamped `actual_recorded_at` = `now`, so a rollup as known on a day leaves it out before.
+    Each change is recorded in the audit log (`CODE/kind`, its dates from what to what).
     """
     changed = False
     for kind, dates in wanted.items():
@@ -347,7 +352,7 @@ async def record_milestones(
                 if same_actual and old is not None
                 else (now if dates.actual_date is not None else None)
             ),
-            "updated_by": by,
+            "updated_by": actor.name,
             "updated_at": now,
         }
         if old is None:
@@ -359,6 +364,18 @@ async def record_milestones(
             await transaction.first(
                 UPDATE_MILESTONE, {"of_project": project_id, "of_kind": kind.value, **values}
             )
+        await log.insert(
+            transaction,
+            actor=actor,
+            object_type=AuditObject.milestone,
+            object_key=f"{project_code}/{kind.value}",
+            action="create" if old is None else "update",
+            changes=log.diff(
+                {"planned_date": old.planned_date, "actual_date": old.actual_date} if old else {},
+                {"planned_date": dates.planned_date, "actual_date": dates.actual_date},
+            ),
+            reason=reason,
+        )
         changed = True
     if changed:
         await transaction.execute(SET_PROJECT_DATES, {"of_project": project_id})

@@ -204,6 +204,11 @@ class MilestonePut(BaseModel):
     actual_date: InputDate | None = Field(
         default=None, description="The actual date; not after today in China."
     )
+    reason: Text = Field(
+        default="", max_length=MAX_REASON, description="Why, as the audit log keeps it (optional)."
+    )
+
+    _stripped = field_validator("reason")(_strip)
 
 
 MILESTONE_EXAMPLE: dict[str, Any] = {

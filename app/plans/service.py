@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app import clock
+from app.audit import log
+from app.audit.log import AuditObject
 from app.auth.policy import (
     Principal,
     ensure_can_read_plans,
@@ -185,11 +187,13 @@ def apply_plan(
             _public(project.code, row, _revisions(session, project.id, [year])[year]), row.version
         )
         require_if_match(if_match, plan_etag(current))
+    before: dict[str, Any] = {}
     if has_plan:
         assert row is not None
         if data.same_plan(PlanFigures.of(row)):
             return PlanWrite(_answer(session, project, row), PlanRowAction.unchanged)
         _require_adjustment_grounds(data)
+        before = PlanFigures.of(row).model_dump()
     now = utcnow()
     if row is None:
         row = ProjectYear(project_id=project.id, year=year, version=0)
@@ -218,9 +222,32 @@ def apply_plan(
     row.version += 1
     row.updated_at = now
     session.add(row)
-    session.flush()
     action = PlanRowAction.adjust if revision > 1 else PlanRowAction.create
+    after = PlanFigures.of(data).model_dump()
+    log.record(
+        session,
+        actor=principal,
+        object_type=AuditObject.plan,
+        object_key=audit_key(project.code, year),
+        action=action.value,
+        changes=log.diff(before, after) if has_plan else log.created(after),
+        reason=_grounds(data),
+    )
+    session.flush()
     return PlanWrite(_answer(session, project, row), action)
+
+
+def audit_key(code: str, year: int) -> str:
+    """What the audit log names a year's plan by: `INF-005/2026`."""
+    return f"{code}/{year}"
+
+
+def _grounds(data: PlanPut) -> str:
+    """The reason, then the approving document and its date: 理由（文号，日期）."""
+    parts = [data.document] if data.document else []
+    if data.document_date is not None:
+        parts.append(data.document_date.isoformat())
+    return f"{data.reason}（{'，'.join(parts)}）" if parts else data.reason
 
 
 def _answer(session: Session, project: Project, row: ProjectYear) -> PlanAnswer:
@@ -344,10 +371,12 @@ async def put_milestone(
         await milestones.record_milestones(
             transaction,
             project_id=project["id"],
+            project_code=project["code"],
             stored=stored,
             wanted={kind: wanted},
-            by=principal.name,
+            actor=principal,
             now=utcnow(),
+            reason=change.reason,
         )
         after = await milestones.read_milestones(transaction, project_id=project["id"])
     return _milestone_public(kind, after.get(kind))
