@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from sqlmodel import Session
 
 from app.auth.deps import Admin, Reader
@@ -17,6 +17,7 @@ from app.progress.schemas import FIGURES_DESCRIPTION, Figures
 from app.projects import service, tables
 from app.projects.deps import ProjectByCode, ProjectCode, ReadableProject
 from app.projects.schemas import (
+    ProjectChange,
     ProjectCreate,
     ProjectList,
     ProjectListQuery,
@@ -25,6 +26,7 @@ from app.projects.schemas import (
 )
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+Why = Annotated[ProjectChange | None, Body(description="Optional: why, for the audit log.")]
 
 
 @router.get(
@@ -59,10 +61,10 @@ def list_projects(
     responses={**CREATED, **problem_responses(401, 403, 409, 422)},
 )
 def create_project(
-    _: Admin, session: SessionDep, data: ProjectCreate, request: Request
+    principal: Admin, session: SessionDep, data: ProjectCreate, request: Request
 ) -> Response:
-    """Admins add a project to the library; its code is assigned from its category."""
-    project = service.create_project(session, data=data)
+    """Admins add a project to a batch of the library; its code is assigned from its category."""
+    project = service.create_project(session, data=data, actor=principal)
     return versioned_response(
         service.project_public(session, project=project),
         kind=service.PROJECT,
@@ -102,14 +104,16 @@ async def get_project(
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def update_project(
-    _: Admin,
+    principal: Admin,
     session: SessionDep,
     project: ProjectByCode,
     changes: ProjectUpdate,
     if_match: IfMatch,
 ) -> Response:
-    """Admins change master data, sending If-Match with the ETag they read."""
-    project = service.update_project(session, project=project, changes=changes, if_match=if_match)
+    """Admins change master data, sending If-Match with the ETag they read; audit-logged."""
+    project = service.update_project(
+        session, project=project, changes=changes, if_match=if_match, actor=principal
+    )
     return _versioned(session, project)
 
 
@@ -117,17 +121,25 @@ def update_project(
     "/{code}/archive",
     response_model=ProjectPublic,
     status_code=200,
-    summary="Archive a project",
+    summary="Archive a project (出库)",
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def archive_project(
-    _: Admin,
+    principal: Admin,
     session: SessionDep,
     project: ProjectByCode,
     if_match: IfMatch,
+    change: Why = None,
 ) -> Response:
-    """Hide a project from lists and rollups; its record and history stay readable."""
-    project = service.archive_project(session, project=project, if_match=if_match, archive=True)
+    """Take a project out of the library (出库) with its reason; its history stays readable."""
+    project = service.archive_project(
+        session,
+        project=project,
+        if_match=if_match,
+        archive=True,
+        actor=principal,
+        change=change,
+    )
     return _versioned(session, project)
 
 
@@ -139,13 +151,21 @@ def archive_project(
     responses={**VERSIONED, **problem_responses(401, 403, 404, 409, 412, 422, 428)},
 )
 def restore_project(
-    _: Admin,
+    principal: Admin,
     session: SessionDep,
     project: ProjectByCode,
     if_match: IfMatch,
+    change: Why = None,
 ) -> Response:
-    """Bring an archived project back into lists and rollups."""
-    project = service.archive_project(session, project=project, if_match=if_match, archive=False)
+    """Bring an archived project back into lists and rollups; its exit reason is cleared."""
+    project = service.archive_project(
+        session,
+        project=project,
+        if_match=if_match,
+        archive=False,
+        actor=principal,
+        change=change,
+    )
     return _versioned(session, project)
 
 

@@ -1,18 +1,23 @@
 """Project schemas: the query filters, the public project and the paged list."""
 
 import enum
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app import clock
+from app.editions.schemas import EditionId
 from app.exports.writers import ExportFormat
 from app.fields import NonBlankText, Text, not_nullable, reject_bool
 from app.models import ProjectStatus, Tier
@@ -34,6 +39,65 @@ class CategoryId(enum.StrEnum):
 
 
 ParkSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")]
+# A project code as filters take it (any case; the services upper-case it).
+ProjectCodeFilter = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+
+# How a project without a responsible unit or leader reads in rollups, exports and pages, and
+# the `unit` / `leader` filter value that selects those projects.
+UNSPECIFIED = "(未指定)"
+MAX_UNIT = 100
+MAX_OWNER = 200
+MAX_REASON = 2000
+
+# 项目代码, the national investment project code: 24 characters of A–Z, 0–9 and '-' (e.g.
+# 2019-210200-44-01-012345), checked loosely: the layout of its parts is not.
+NATIONAL_CODE_LENGTH = 24
+_NATIONAL_CODE = re.compile(rf"[A-Z0-9-]{{{NATIONAL_CODE_LENGTH}}}")
+# Only blanks are trimmed: a control character at either end is refused, not taken off.
+_CODE_BLANKS = " \t\r\n\u00a0\u3000"
+# What the document states: the code, lower case allowed, between blanks.
+_CODE_PATTERN = f"^[{_CODE_BLANKS}]*[A-Za-z0-9-]{{{NATIONAL_CODE_LENGTH}}}[{_CODE_BLANKS}]*$"
+NATIONAL_CODE_DESCRIPTION = (
+    "项目代码, the national investment project code: 24 characters of A–Z, 0–9 and '-' once "
+    "blanks at the ends are trimmed, e.g. 2019-210200-44-01-012345; lower-case letters are "
+    "stored upper-case. Unique: a code another project has or had is refused (409)."
+)
+
+
+def _national_code(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # the str type refuses it
+    code = value.strip(_CODE_BLANKS).upper()
+    if not _NATIONAL_CODE.fullmatch(code):
+        raise PydanticCustomError(
+            "national_code",
+            "a national project code (项目代码) is 24 characters of A-Z, 0-9 and '-', like "
+            "2019-210200-44-01-012345 (this has {length} characters once trimmed)",
+            {"length": len(code)},
+        )
+    return code
+
+
+NationalCode = Annotated[
+    str,
+    BeforeValidator(_national_code),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _CODE_PATTERN,
+            "description": NATIONAL_CODE_DESCRIPTION,
+            "examples": ["2019-210200-44-01-012345"],
+        }
+    ),
+]
+# A unit's or a leader's name as a filter value, matched exactly as written (names are stored
+# trimmed); the same rule as the blockers' `unit` filter, since they share the parameter.
+NameFilter = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_UNIT)]
+Reason = Annotated[
+    Text,
+    StringConstraints(strip_whitespace=True, max_length=MAX_REASON),
+    Field(description="Why, as the audit log keeps it (optional)."),
+]
 StartBucket = Annotated[str, StringConstraints(pattern=r"^(before_2019|(19|20)\d\d)$")]
 
 
@@ -60,7 +124,12 @@ ProjectSort = Literal[
 MAX_PAGE = 500
 
 
-def _split(value: object) -> object:
+def _listed(value: object) -> object:
+    # Names may hold commas: `?unit=a&unit=b` only, never split.
+    return [value] if isinstance(value, str) else value
+
+
+def split_lists(value: object) -> object:
     # Accept both `?park=a&park=b` and `?park=a,b`. An empty part (`?park=`, `a,,b`) is kept, so
     # it is refused like any value outside the schema rather than silently widening the filter.
     if isinstance(value, str):
@@ -101,6 +170,24 @@ class ProjectFilters(BaseModel):
         max_length=100,
         description="Text searched in code, name, content and printed park name (substring).",
         examples=["大连理工大学"],
+    )
+    edition: list[EditionId] = Field(
+        default_factory=list,
+        description="Editions of the library (comma-separated or repeated): `plan` (the "
+        "plan's appendix) or a batch id; see /api/v1/editions.",
+        examples=[["plan"]],
+    )
+    unit: list[NameFilter] = Field(
+        default_factory=list,
+        description="Responsible units (责任单位), exact names, repeated for several (names "
+        f"may hold commas); `{UNSPECIFIED}` selects projects without one.",
+        examples=[["大连高新区经济发展局"]],
+    )
+    leader: list[NameFilter] = Field(
+        default_factory=list,
+        description="Sponsoring leaders (包保领导), exact names, repeated for several; "
+        f"`{UNSPECIFIED}` selects projects without one.",
+        examples=[["张三"]],
     )
 
     figures: Figures = Field(default=Figures.latest, description=FIGURES_DESCRIPTION)
@@ -153,8 +240,10 @@ class ProjectFilters(BaseModel):
         "start_bucket",
         "tier",
         "construction_type",
+        "edition",
         mode="before",
-    )(_split)
+    )(split_lists)
+    _list_names = field_validator("unit", "leader", mode="before")(_listed)
 
     # The filters that narrow which projects match; `figures`, `as_of` and `reporting_year`
     # only change what is read of each.
@@ -167,7 +256,12 @@ class ProjectFilters(BaseModel):
         "start_bucket",
         "tier",
         "construction_type",
+        "edition",
+        "unit",
+        "leader",
     )
+    # The filters whose values may hold commas: one value per parameter, never joined.
+    REPEATED: ClassVar[tuple[str, ...]] = ("unit", "leader")
 
     def whole_portfolio(self) -> bool:
         """True when no filter narrows the projects: every active project matches."""
@@ -213,7 +307,15 @@ PROJECT_EXAMPLE: dict[str, Any] = {
     "figures": "latest",
     "latest_progress": PROGRESS_EXAMPLE,
     "links": {"self": "/api/v1/projects/INF-001", "progress": "/api/v1/projects/INF-001/progress"},
+    "owner": "",
+    "responsible_unit": "",
+    "leader": "",
+    "national_code": None,
+    "earlier_national_codes": [],
+    "edition_id": "plan",
+    "edition_name": "示范区建设方案附件3（2019）",
     "archived_at": None,
+    "exit_reason": "",
 }
 
 
@@ -238,8 +340,32 @@ class ProjectPublic(BaseModel):
     figures: Figures = Field(description="Which reports these figures count.")
     latest_progress: ProgressEntryPublic | None
     links: dict[str, str]
+    owner: str = Field(default="", description="业主单位: who builds it; empty: not recorded.")
+    responsible_unit: str = Field(
+        default="", description="责任单位: the unit pushing it; empty: not recorded."
+    )
+    leader: str = Field(
+        default="",
+        description="包保领导 / 联系领导: the leader sponsoring it; empty: not recorded.",
+    )
+    national_code: str | None = Field(
+        default=None, description="项目代码, the national investment project code; null: none yet."
+    )
+    earlier_national_codes: list[str] = Field(
+        default_factory=list, description="Codes it had before its current one, oldest first."
+    )
+    edition_id: str | None = Field(
+        default=None,
+        description="The edition or batch it entered the library with (入库): `plan` for the "
+        "plan's appendix; see /api/v1/editions.",
+    )
+    edition_name: str | None = Field(default=None, description="That edition's name.")
     archived_at: datetime | None = Field(
-        default=None, description="Set when an admin archived it: hidden from lists and rollups."
+        default=None,
+        description="Set when an admin archived it (出库): hidden from lists and rollups.",
+    )
+    exit_reason: str = Field(
+        default="", description="Why it left the library (出库); empty while it is in."
     )
 
 
@@ -275,7 +401,24 @@ PROJECT_CREATE_EXAMPLE: dict[str, Any] = {
     "start_year": 2026,
     "end_year": 2028,
     "total_investment_wan": 120000,
+    "owner": "大连光电子科技有限公司",
+    "responsible_unit": "大连高新区经济发展局",
+    "leader": "张三",
+    "national_code": "2026-210200-39-01-000123",
+    "edition_id": "batch-2026-1",
 }
+
+_WHO_DESCRIPTIONS = {
+    "owner": "业主单位: the company or agency building it.",
+    "responsible_unit": "责任单位: the unit responsible for pushing it. "
+    f"`{UNSPECIFIED}` is stored as empty (none).",
+    "leader": f"包保领导 / 联系领导: the leader sponsoring it. `{UNSPECIFIED}` is stored as empty.",
+}
+EDITION_ID_DESCRIPTION = (
+    "The batch it enters the library with (入库批次), an edition id from /api/v1/editions; "
+    "unknown: 422. Default: `additions` (added without a named batch). The plan's edition "
+    "(`plan`) holds the appendix's rows only: no project joins or leaves it."
+)
 
 
 class ProjectCreate(BaseModel):
@@ -298,6 +441,14 @@ class ProjectCreate(BaseModel):
     start_year: int = Field(ge=1949, le=2100)
     end_year: int = Field(ge=1949, le=2100)
     total_investment_wan: int = Field(ge=0, le=10**12, description="万元 (CNY 10,000).")
+    owner: Text = Field(default="", max_length=MAX_OWNER, description=_WHO_DESCRIPTIONS["owner"])
+    responsible_unit: Text = Field(
+        default="", max_length=MAX_UNIT, description=_WHO_DESCRIPTIONS["responsible_unit"]
+    )
+    leader: Text = Field(default="", max_length=MAX_UNIT, description=_WHO_DESCRIPTIONS["leader"])
+    national_code: NationalCode | None = Field(default=None)
+    edition_id: EditionId | None = Field(default=None, description=EDITION_ID_DESCRIPTION)
+    reason: Reason = ""
 
     _no_bools = field_validator("start_year", "end_year", "total_investment_wan", mode="before")(
         reject_bool
@@ -320,6 +471,26 @@ class ProjectUpdate(BaseModel):
     start_year: int | None = Field(default=None, ge=1949, le=2100)
     end_year: int | None = Field(default=None, ge=1949, le=2100)
     total_investment_wan: int | None = Field(default=None, ge=0, le=10**12)
+    owner: Text | None = Field(
+        default=None, max_length=MAX_OWNER, description=_WHO_DESCRIPTIONS["owner"]
+    )
+    responsible_unit: Text | None = Field(
+        default=None, max_length=MAX_UNIT, description=_WHO_DESCRIPTIONS["responsible_unit"]
+    )
+    leader: Text | None = Field(
+        default=None, max_length=MAX_UNIT, description=_WHO_DESCRIPTIONS["leader"]
+    )
+    national_code: NationalCode | None = Field(
+        default=None,
+        description=NATIONAL_CODE_DESCRIPTION + " A new code keeps the old one in "
+        "`earlier_national_codes`; a code cannot be removed.",
+    )
+    edition_id: EditionId | None = Field(
+        default=None,
+        description="Moves it to another batch. A project of the plan's edition stays in it "
+        "(409), and none joins it (422).",
+    )
+    reason: Reason | None = Field(default=None, description="Why, for the audit log.")
 
     _no_bools = field_validator("start_year", "end_year", "total_investment_wan", mode="before")(
         reject_bool
@@ -332,3 +503,17 @@ class ProjectUpdate(BaseModel):
         if value is None:
             raise ValueError("cannot be null; leave the field out to keep it")
         return value
+
+
+class ProjectChange(BaseModel):
+    """Why a project leaves the library (出库) or comes back (入库); the body is optional."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "项目终止，业主放弃建设"}]}
+    )
+
+    reason: Reason = Field(
+        default="",
+        description="Why; on archiving it is kept as the project's `exit_reason` (cleared on "
+        "restoring) and in the audit log.",
+    )

@@ -10,11 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from app.audit import log
+from app.audit.log import Actor, AuditObject
 from app.config import API_PREFIX
 from app.db import ByDialect
+from app.editions import service as editions
 from app.models import (
     STATUS_NAMES,
     Category,
+    Edition,
     Park,
     ProgressEntry,
     Project,
@@ -29,7 +33,9 @@ from app.projects import pages, pages_postgresql
 from app.projects.derived import construction_type_expr, start_bucket_expr
 from app.projects.pages import APPENDIX_ORDER, sorted_page
 from app.projects.schemas import (
+    UNSPECIFIED,
     CategoryId,
+    ProjectChange,
     ProjectCreate,
     ProjectFilters,
     ProjectListQuery,
@@ -82,6 +88,18 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
     if filters.construction_type:
         kind = construction_type_expr(filters.effective_reporting_year())
         conditions.append(kind.in_(filters.construction_type))
+    if filters.edition:
+        known = editions.known_ids(session, filters.edition)
+        if unknown := [e for e in filters.edition if e not in known]:
+            raise InvalidInput(
+                f"Unknown edition id: {', '.join(unknown)}; see /api/v1/editions.",
+                errors=[field_error("query", "edition", msg="unknown edition")],
+            )
+        conditions.append(col(Project.edition_id).in_(filters.edition))
+    if filters.unit:
+        conditions.append(col(Project.responsible_unit).in_(_named(filters.unit)))
+    if filters.leader:
+        conditions.append(col(Project.leader).in_(_named(filters.leader)))
     if filters.q:
         pattern = f"%{_escape_like(filters.q.strip().lower())}%"
         conditions.append(
@@ -98,6 +116,11 @@ def filter_conditions(session: Session, filters: ProjectFilters) -> list[Any]:
             )
         )
     return conditions
+
+
+def _named(names: list[str]) -> list[str]:
+    # Projects without one store an empty name.
+    return ["" if name == UNSPECIFIED else name for name in names]
 
 
 def _status_condition(
@@ -197,6 +220,13 @@ _PROJECT_COLUMNS = (
     "start_year",
     "end_year",
     "total_investment_wan",
+    "owner",
+    "responsible_unit",
+    "leader",
+    "national_code",
+    "earlier_national_codes",
+    "edition_id",
+    "exit_reason",
     "archived_at",
     "version",
 )
@@ -219,10 +249,12 @@ def read_statement(
             *(project.c[name] for name in _PROJECT_COLUMNS),
             col(Category.name).label("category_name"),
             col(Park.name).label("park_name"),
+            col(Edition.name).label("edition_name"),
             *(entry.c[name].label(f"entry_{name}") for name in _ENTRY_FIELDS),
         )
         .join(Category, col(Category.id) == project.c.category_id)
         .join(Park, col(Park.id) == project.c.park_id)
+        .outerjoin(Edition, col(Edition.id) == project.c.edition_id)
         .outerjoin(entry, entry.c.id == current_id)
     )
 
@@ -288,7 +320,15 @@ def to_public(values: Mapping[Any, Any], *, figures: Figures = Figures.latest) -
         figures=figures,
         latest_progress=latest,
         links={"self": path, "progress": f"{path}/progress"},
+        owner=values["owner"],
+        responsible_unit=values["responsible_unit"],
+        leader=values["leader"],
+        national_code=values["national_code"],
+        earlier_national_codes=list(values["earlier_national_codes"] or []),
+        edition_id=values["edition_id"],
+        edition_name=values["edition_name"],
         archived_at=values["archived_at"],
+        exit_reason=values["exit_reason"],
     )
 
 
@@ -320,8 +360,14 @@ def export_rows(session: Session, *, query: ProjectListQuery) -> Iterator[tuple[
                 entry.as_of,
                 entry.note,
                 entry.issues,
+                col(Project.national_code),
+                col(Project.owner),
+                col(Project.responsible_unit),
+                col(Project.leader),
+                col(Edition.name),
             )
         )
+        .outerjoin(Edition, col(Edition.id) == col(Project.edition_id))
         .where(*conditions)
         .order_by(*_order_by(query.sort))
         .execution_options(yield_per=1000)
@@ -377,11 +423,73 @@ def _check_years(start_year: int, end_year: int) -> None:
         )
 
 
-def create_project(session: Session, *, data: ProjectCreate) -> Project:
-    """Add a project; its code is its category's prefix and the next free seq."""
+# A project's master data as the audit log compares it.
+_AUDITED = (
+    "name",
+    "park_id",
+    "printed_park_name",
+    "content",
+    "start_year",
+    "end_year",
+    "total_investment_wan",
+    "owner",
+    "responsible_unit",
+    "leader",
+    "national_code",
+    "edition_id",
+)
+
+
+def _audited(project: Project) -> dict[str, Any]:
+    return {name: getattr(project, name) for name in _AUDITED}
+
+
+def _who(value: str) -> str:
+    # `(未指定)` is how an empty unit or leader reads; written back, it stays empty.
+    value = value.strip()
+    return "" if value == UNSPECIFIED else value
+
+
+def _edition_for_new(session: Session, edition_id: str | None) -> str:
+    edition_id = edition_id or editions.ADDITIONS
+    if edition_id == editions.PLAN:
+        raise InvalidInput(
+            "The plan's edition holds the appendix's rows only; name a batch "
+            "(see /api/v1/editions).",
+            errors=[field_error("body", "edition_id", msg="the plan's edition takes no project")],
+        )
+    return editions.require(session, edition_id, loc=("body", "edition_id")).id
+
+
+def _check_code_free(session: Session, code: str, *, project_id: int | None) -> None:
+    """Refuse (409) a national code another project has now or had before."""
+    others = [] if project_id is None else [col(Project.id) != project_id]
+    holder = session.exec(
+        select(Project.code).where(Project.national_code == code, *others)
+    ).first()
+    if holder is None:
+        # The earlier codes are a JSON list of strings: the code with its quotes is in its text.
+        # A code is A–Z, 0–9 and '-' only, so nothing in it needs escaping for LIKE.
+        earlier_text = sa.cast(col(Project.earlier_national_codes), sa.Text)
+        holder = session.exec(
+            select(Project.code).where(earlier_text.like(f'%"{code}"%'), *others)
+        ).first()
+    if holder is not None:
+        raise Conflict(
+            f"The national project code {code} is, or was, project {holder}'s; a code belongs "
+            "to one project for its whole life."
+        )
+
+
+def create_project(session: Session, *, data: ProjectCreate, actor: Actor) -> Project:
+    """Add a project to a batch of the library; its code is its category's prefix and the next
+    free seq. Recorded in the audit log."""
     _check_years(data.start_year, data.end_year)
     category = session.get(Category, data.category)
     assert category is not None
+    edition_id = _edition_for_new(session, data.edition_id)
+    if data.national_code is not None:
+        _check_code_free(session, data.national_code, project_id=None)
     for _ in range(_CODE_ATTEMPTS):
         # Inside the loop: a rollback releases the park's lock, so each attempt takes it again.
         park = _active_park(session, data.park_id, "park_id")
@@ -401,13 +509,30 @@ def create_project(session: Session, *, data: ProjectCreate) -> Project:
             end_year=data.end_year,
             total_investment_wan=data.total_investment_wan,
             status=ProjectStatus.pre_construction,
+            owner=data.owner.strip(),
+            responsible_unit=_who(data.responsible_unit),
+            leader=_who(data.leader),
+            national_code=data.national_code,
+            edition_id=edition_id,
         )
         session.add(project)
+        log.record(
+            session,
+            actor=actor,
+            object_type=AuditObject.project,
+            object_key=project.code,
+            action="create",
+            changes=log.created({"category_id": category.id, **_audited(project)}),
+            reason=data.reason,
+        )
         try:
             session.commit()
         except IntegrityError:
-            # Another admin took the same seq at the same moment; take the next one.
             session.rollback()
+            if data.national_code is not None:
+                # Another admin gave the code to a project at the same moment.
+                _check_code_free(session, data.national_code, project_id=None)
+            # Another admin took the same seq at the same moment; take the next one.
             continue
         session.refresh(project)
         return project
@@ -426,14 +551,36 @@ def _locked(session: Session, project: Project, if_match: str | None) -> Project
     return locked
 
 
+def _check_edition_move(session: Session, project: Project, edition_id: str) -> None:
+    if edition_id == project.edition_id:
+        return
+    if project.edition_id == editions.PLAN:
+        raise Conflict(
+            f"Project {project.code} is a row of the plan's appendix and stays in its edition; "
+            "archive it (出库) to take it out of the library."
+        )
+    if edition_id == editions.PLAN:
+        raise InvalidInput(
+            "The plan's edition holds the appendix's rows only.",
+            errors=[field_error("body", "edition_id", msg="the plan's edition takes no project")],
+        )
+    editions.require(session, edition_id, loc=("body", "edition_id"))
+
+
 def update_project(
-    session: Session, *, project: Project, changes: ProjectUpdate, if_match: str | None
+    session: Session,
+    *,
+    project: Project,
+    changes: ProjectUpdate,
+    if_match: str | None,
+    actor: Actor,
 ) -> Project:
-    """Change master data, guarded by the version the client read."""
+    """Change master data, guarded by the version the client read; the fields that changed are
+    recorded in the audit log."""
     project = _locked(session, project, if_match)
     if project.archived_at is not None:
         raise Conflict(f"Project {project.code} is archived; restore it before changing it.")
-    values = changes.model_dump(exclude_unset=True)
+    values = changes.model_dump(exclude_unset=True, exclude={"reason"})
     if values.get("park_id", project.park_id) != project.park_id:
         # The printed spelling belongs to the old park; a move without one takes the new name.
         park = _active_park(session, values["park_id"], "park_id")
@@ -441,21 +588,68 @@ def update_project(
     _check_years(
         values.get("start_year", project.start_year), values.get("end_year", project.end_year)
     )
+    if "edition_id" in values:
+        _check_edition_move(session, project, values["edition_id"])
+    for name in ("responsible_unit", "leader"):
+        if name in values:
+            values[name] = _who(values[name])
+    before = _audited(project)
+    code = values.pop("national_code", project.national_code)
+    if code != project.national_code:
+        _check_code_free(session, code, project_id=project.id)
+        # The code it had stays on record (and with it, out of every other project's reach);
+        # one of its own earlier codes taken back leaves that list.
+        earlier = [c for c in project.earlier_national_codes if c != code]
+        if project.national_code is not None and project.national_code not in earlier:
+            earlier.append(project.national_code)
+        project.earlier_national_codes = earlier
+        project.national_code = code
     for name, value in values.items():
         setattr(project, name, value.strip() if isinstance(value, str) else value)
+    if altered := log.diff(before, _audited(project)):
+        log.record(
+            session,
+            actor=actor,
+            object_type=AuditObject.project,
+            object_key=project.code,
+            action="update",
+            changes=altered,
+            reason=changes.reason or "",
+        )
     _bump(session, project)
     return project
 
 
 def archive_project(
-    session: Session, *, project: Project, if_match: str | None, archive: bool
+    session: Session,
+    *,
+    project: Project,
+    if_match: str | None,
+    archive: bool,
+    actor: Actor,
+    change: ProjectChange | None = None,
 ) -> Project:
-    """Hide a project from lists and rollups (or bring it back); its history stays."""
+    """Take a project out of the library (出库: hidden from lists and rollups, the reason kept)
+    or bring it back (入库); its history stays. Recorded in the audit log."""
     project = _locked(session, project, if_match)
     if (project.archived_at is not None) == archive:
         state = "archived" if archive else "not archived"
         raise Conflict(f"Project {project.code} is already {state}.")
+    reason = change.reason if change else ""
+    before = {"archived_at": project.archived_at, "exit_reason": project.exit_reason}
     project.archived_at = utcnow() if archive else None
+    project.exit_reason = reason if archive else ""
+    log.record(
+        session,
+        actor=actor,
+        object_type=AuditObject.project,
+        object_key=project.code,
+        action="archive" if archive else "restore",
+        changes=log.diff(
+            before, {"archived_at": project.archived_at, "exit_reason": project.exit_reason}
+        ),
+        reason=reason,
+    )
     _bump(session, project)
     return project
 
@@ -464,5 +658,11 @@ def _bump(session: Session, project: Project) -> None:
     project.version += 1
     project.updated_at = utcnow()
     session.add(project)
-    session.commit()
+    code = project.national_code
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        # Another admin gave the same national code to another project meanwhile.
+        session.rollback()
+        raise Conflict(f"The national project code {code} belongs to another project.") from exc
     session.refresh(project)

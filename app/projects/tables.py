@@ -26,6 +26,11 @@ PROJECT_COLUMNS = [
     Column("报告日期", 12),
     Column("形象进度", 40),
     Column("存在问题", 30),
+    Column("项目代码", 28),
+    Column("业主单位", 24),
+    Column("责任单位", 20),
+    Column("包保领导", 12),
+    Column("入库批次", 24),
 ]
 
 
@@ -52,9 +57,7 @@ def projects_table(
             None,
             None,
             invested,
-            None,
-            None,
-            None,
+            *[None] * (len(PROJECT_COLUMNS) - 13),
         ],
         filename=filename,
     )

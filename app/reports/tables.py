@@ -114,6 +114,8 @@ def reconciliation_table(report: Reconciliation) -> Table:
         Column("差额个数", 10),
         Column("差额金额（万元）", 16),
         Column("一致", 6),
+        Column("可解释差额的项目", 30),
+        Column("说明", 60),
     ]
     rows = [
         [
@@ -127,6 +129,8 @@ def reconciliation_table(report: Reconciliation) -> Table:
             cell.difference.count,
             cell.difference.amount_wan,
             "是" if cell.matches else "否",
+            "、".join(c.code for c in cell.candidates),
+            cell.explanation,
         ]
         for name, table in (("表4", report.table4), ("表5", report.table5))
         for row in table.rows
@@ -148,6 +152,8 @@ def reconciliation_table(report: Reconciliation) -> Table:
             h.difference.count,
             h.difference.amount_wan,
             "是" if h.difference.count == 0 == h.difference.amount_wan else "否",
+            None,
+            h.explanation,
         ],
         filename="reconciliation",
     )

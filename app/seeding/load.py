@@ -8,9 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
-from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ReviewState
+from app.blockers import service as blockers
+from app.editions import service as editions
+from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ReviewState, utcnow
 from app.progress import years
 from app.progress.service import FIGURE_PREFIX, figures_of
 from app.seeding.extract import CATEGORIES
@@ -123,6 +126,9 @@ class SeedResult:
     parks: int
     categories: int
     projects: int
+    editions: int = 0
+    # Projects stored before editions existed, now given theirs.
+    assigned: int = 0
 
 
 def _read(path: Path) -> Any:
@@ -130,7 +136,12 @@ def _read(path: Path) -> Any:
 
 
 def load_seed(session: Session, *, seed_dir: Path) -> SeedResult:
-    """Insert the parks, categories and projects not yet stored, in one transaction."""
+    """Insert the parks, categories, editions and projects not yet stored, in one transaction.
+
+    The appendix's projects belong to the plan's edition. A database seeded before editions
+    existed has its projects without one: the appendix's rows get the plan's, any other the
+    standing batch of additions.
+    """
     parks: list[dict[str, Any]] = _read(seed_dir / "parks.json")
     projects: list[dict[str, Any]] = _read(seed_dir / "projects.json")
     park_of = {spelling: p["id"] for p in parks for spelling in [p["name"], *p["aliases"]]}
@@ -157,18 +168,48 @@ def load_seed(session: Session, *, seed_dir: Path) -> SeedResult:
         if cid not in known_categories
     ]
     session.add_all(new_categories)
+    new_editions = editions.add_standing(session)
     session.flush()
 
     known_codes = set(session.exec(select(Project.code)).all())
     new_projects = [_project(row, park_of) for row in projects if row["code"] not in known_codes]
     session.add_all(new_projects)
     session.flush()
+    assigned = _assign_editions(session, appendix_codes=[row["code"] for row in projects])
     for statement in years.refresh_statements():
         session.execute(statement)
+    blockers.load_seed_blockers(session, seed_dir=seed_dir, raised_on=BASELINE_AS_OF)
     session.commit()
     return SeedResult(
-        parks=len(new_parks), categories=len(new_categories), projects=len(new_projects)
+        parks=len(new_parks),
+        categories=len(new_categories),
+        projects=len(new_projects),
+        editions=new_editions,
+        assigned=assigned,
     )
+
+
+def _assign_editions(session: Session, *, appendix_codes: list[str]) -> int:
+    """Give each project without an edition its own: the appendix's rows the plan's, the rest
+    the standing batch of additions; how many were given one."""
+    unassigned = col(Project.edition_id).is_(None)
+    assigned = 0
+    for edition_id, condition in (
+        (editions.PLAN, col(Project.code).in_(appendix_codes)),
+        (editions.ADDITIONS, sa.true()),
+    ):
+        result = session.execute(
+            sa.update(Project)
+            .where(unassigned, condition)
+            .values(
+                edition_id=edition_id,
+                version=col(Project.version) + 1,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        assigned += result.rowcount  # type: ignore[attr-defined]
+    return assigned
 
 
 def _project(row: dict[str, Any], park_of: dict[str, str]) -> Project:
@@ -205,6 +246,7 @@ def _project(row: dict[str, Any], park_of: dict[str, str]) -> Project:
         start_year=row["start_year"],
         end_year=row["end_year"],
         total_investment_wan=row["total_investment_wan"],
+        edition_id=editions.PLAN,
         **row_figures,
     )
     project.progress_entries.append(baseline)

@@ -17,6 +17,8 @@ from sqlmodel import Session, col, select
 from app import clock
 from app.models import (
     Category,
+    Edition,
+    EditionKind,
     Milestone,
     MilestoneKind,
     Park,
@@ -42,6 +44,32 @@ SYNTH_AUTHOR = "合成数据"
 _MIDDLE_TARGETS = ("主体施工", "主体封顶", "设备安装")
 _ADJUSTED_SHARE = 0.1  # of the current year's plans: adjusted mid-year (中期调整)
 _OPERATING_SHARE = 0.8  # of completed projects: in operation a month after completion
+# Who is responsible for a synthetic project: a unit of 30 and a leader of 60, so that
+# scorecards by unit and by leader have groups of a realistic size; a few have neither.
+_DISTRICTS = (
+    "金州区",
+    "甘井子区",
+    "旅顺口区",
+    "普兰店区",
+    "瓦房店市",
+    "庄河市",
+    "长海县",
+    "高新区",
+    "长兴岛经济区",
+    "花园口经济区",
+)
+_BUREAUS = ("发展和改革局", "工业和信息化局", "住房和城乡建设局")
+UNITS = tuple(f"{district}{bureau}" for district in _DISTRICTS for bureau in _BUREAUS)
+LEADERS = tuple(
+    f"{surname}{given}"
+    for surname in "王李张刘陈杨赵黄周吴"
+    for given in ("建国", "志强", "海峰", "晓东", "丽华", "文博")
+)
+_UNASSIGNED_SHARE = 0.05
+# 项目代码 of a synthetic project: its start year, an area code no real one uses, and the
+# category and seq that make its project code unique, so its national code is unique too.
+_SYNTH_AREA = "210299"
+_CATEGORY_DIGITS = {"infrastructure": "01", "service_platform": "02", "innovation": "03"}
 # A report in one of these statuses means the project has started (a suspension comes after
 # construction began in `_history`; a cancellation here never follows a start).
 _STARTED = frozenset(
@@ -116,10 +144,13 @@ def synthesize(
     # Plans and milestones draw from their own stream, so the projects and reports a seed
     # draws stay those it drew before they were added.
     plan_rng = random.Random(f"plans-{seed}")
+    # Who is responsible, from a stream of its own for the same reason.
+    who_rng = random.Random(f"who-{seed}")
     profile = _profile(seed_dir)
     today = today or clock.today()
     month_ends = _month_ends(months, today)
     new_parks = _parks(session, count=max(1, projects // 2000), seed=seed)
+    edition_id = _batch(session, seed=seed)
     park_ids = list(session.exec(select(Park.id).order_by(col(Park.id))).all())
     prefixes = {
         c.id: c.code_prefix for c in session.exec(select(Category).order_by(col(Category.id))).all()
@@ -162,6 +193,8 @@ def synthesize(
                     "version": 1,
                     "created_at": utcnow(),
                     "updated_at": utcnow(),
+                    "edition_id": edition_id,
+                    **_who(who_rng, category=category, seq=seq, start_year=start_year),
                 }
             )
         # The histories come before the rows are stored, so each row is inserted with the
@@ -269,6 +302,35 @@ def _newest(reports: list[dict[str, Any]]) -> dict[str, Any]:
         ):
             counting[report["period"]] = report
     return max(counting.values(), key=lambda r: (r["as_of"], r["received_at"]))
+
+
+def _who(rng: random.Random, *, category: str, seq: int, start_year: int) -> dict[str, Any]:
+    """A synthetic project's responsible unit, leader and national code."""
+    assigned = rng.random() >= _UNASSIGNED_SHARE
+    industry = rng.randint(10, 99)
+    return {
+        "responsible_unit": rng.choice(UNITS) if assigned else "",
+        "leader": rng.choice(LEADERS) if assigned else "",
+        "national_code": f"{start_year:04d}-{_SYNTH_AREA}-{industry:02d}-"
+        f"{_CATEGORY_DIGITS.get(category, '09')}-{seq:06d}",
+    }
+
+
+def _batch(session: Session, *, seed: int) -> str:
+    """The synthetic batch of the library a seed's projects enter with (added once)."""
+    edition_id = f"synth-{seed}"
+    if session.get(Edition, edition_id) is None:
+        session.add(
+            Edition(
+                id=edition_id,
+                name=f"合成批次{seed}",
+                kind=EditionKind.batch.value,
+                note="portfolio synth 生成的合成数据，用于性能测试。",
+                created_by=SYNTH_AUTHOR,
+            )
+        )
+        session.commit()
+    return edition_id
 
 
 def _parks(session: Session, *, count: int, seed: int) -> int:
