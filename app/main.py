@@ -6,9 +6,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app.audit.router import router as audit_router
+from app.blockers.router import router as blockers_router
 from app.categories.router import router as categories_router
 from app.config import API_PREFIX, get_settings
 from app.db import Database
+from app.editions.router import router as editions_router
 from app.http import docs, health, metrics
 from app.http.admission import ConcurrencyLimit
 from app.http.observability import RequestObservability
@@ -22,6 +25,7 @@ from app.problems import install_problem_handlers
 from app.progress.router import router as progress_router
 from app.projects.router import router as projects_router
 from app.reports.router import router as reports_router
+from app.reviews.router import router as reviews_router
 from app.rollups.router import router as rollups_router
 from app.spreadsheets.router import router as spreadsheets_router
 from app.web import router as web
@@ -46,9 +50,19 @@ TAGS = [
     },
     {"name": "parks", "description": "Parks (regions of table 4) and their printed spellings."},
     {"name": "categories", "description": "The three project categories."},
+    {
+        "name": "editions",
+        "description": "Editions of the library: the plan's appendix and the batches added later.",
+    },
     {"name": "rollups", "description": "The portfolio summed by park, category, year, status."},
     {"name": "reports", "description": "Reconciliation with the plan and tracking reports."},
+    {
+        "name": "blockers",
+        "description": "The 问题清单: blockers raised on projects, each step of their life, "
+        "and their 办结率.",
+    },
     {"name": "spreadsheets", "description": "Monthly report template and uploads for officers."},
+    {"name": "audit", "description": "Who changed which master data, when, and why (admins)."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
 ]
 
@@ -86,12 +100,16 @@ def create_app() -> FastAPI:
     for router in (
         projects_router,
         progress_router,
+        reviews_router,
         plans_router,
         parks_router,
+        editions_router,
         categories_router,
         rollups_router,
         reports_router,
+        blockers_router,
         spreadsheets_router,
+        audit_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -631,9 +631,7 @@ class BlockerEvent(SQLModel, table=True):
     from_state: str | None = Field(default=None, max_length=20)
     to_state: str = Field(max_length=20)
     # {field: [old, new]} for the assignment, level, deadline or resolution it changed.
-    changes: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column(sa.JSON, nullable=False)
-    )
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     note: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
     actor_name: str = Field(max_length=100)
     actor_token_id: int | None = Field(default=None, foreign_key="api_token.id")
@@ -671,9 +669,11 @@ class AuditRecord(SQLModel, table=True):
 
     __tablename__ = "audit_record"
     __table_args__ = (
-        sa.Index("ix_audit_record_object", "object_type", "object_key", "id"),
-        sa.Index("ix_audit_record_actor_name", "actor_name", "id"),
-        sa.Index("ix_audit_record_at", "at"),
+        # Each ends in (at, id), the log's order: a page of one object, of one actor or of a
+        # time range is read from one index, backwards, however many records there are.
+        sa.Index("ix_audit_record_object", "object_type", "object_key", "at", "id"),
+        sa.Index("ix_audit_record_actor_name", "actor_name", "at", "id"),
+        sa.Index("ix_audit_record_at", "at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -687,7 +687,5 @@ class AuditRecord(SQLModel, table=True):
     object_key: str = Field(max_length=64)
     action: str = Field(max_length=20)
     # {field: [old, new]}; a creation has old values null.
-    changes: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column(sa.JSON, nullable=False)
-    )
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     reason: str = Field(default="", sa_column=Column(sa.Text, nullable=False))

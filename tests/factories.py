@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.audit import log
 from app.auth.policy import Principal
 from app.auth.tokens import create_token
 from app.db import EngineStatements
@@ -42,7 +43,8 @@ REPORT = {"as_of": "2026-10-31", "status": "under_construction", "percent_comple
 
 def park(session: Session, **fields: Any) -> Park:
     """A new park (`NEW_PARK` unless `fields` say otherwise), committed."""
-    created = create_park(session, data=ParkCreate.model_validate({**NEW_PARK, **fields}))
+    data = ParkCreate.model_validate({**NEW_PARK, **fields})
+    created = create_park(session, data=data, actor=log.CLI)
     stored = session.get(Park, created.id)
     assert stored is not None
     return stored
@@ -50,7 +52,8 @@ def park(session: Session, **fields: Any) -> Park:
 
 def project(session: Session, **fields: Any) -> Project:
     """A new project (`NEW_PROJECT` unless `fields` say otherwise), committed."""
-    return create_project(session, data=ProjectCreate.model_validate({**NEW_PROJECT, **fields}))
+    data = ProjectCreate.model_validate({**NEW_PROJECT, **fields})
+    return create_project(session, data=data, actor=log.CLI)
 
 
 def token(session: Session, role: Role | str, park_id: str | None = None) -> tuple[ApiToken, str]:

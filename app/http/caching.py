@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from app import clock
 from app.db import Statements, StatementsDep
 from app.exports.writers import EXPORT_RESPONSES
-from app.models import Milestone, Park, PlanRevision, ProgressEntry, Project
+from app.models import Blocker, Milestone, Park, PlanRevision, ProgressEntry, Project
 from app.problems import AppError
 
 
@@ -29,12 +29,13 @@ _DATA_VERSION = sa.select(
     sa.select(sa.func.sum(col(Park.version))).scalar_subquery().label("park_versions"),
     sa.select(sa.func.max(col(PlanRevision.id))).scalar_subquery().label("last_plan"),
     sa.select(sa.func.max(col(Milestone.updated_at))).scalar_subquery().label("last_milestone"),
+    sa.select(sa.func.max(col(Blocker.updated_at))).scalar_subquery().label("last_blocker"),
 )
 
 
 async def data_version(statements: Statements) -> str:
-    """Changes whenever a report is added or reviewed, or a project, park, plan or milestone
-    changes."""
+    """Changes whenever a report is added or reviewed, or a project, park, plan, milestone or
+    blocker changes."""
     row = await statements.first(_DATA_VERSION, {})
     assert row is not None  # an aggregate without GROUP BY always answers one row
     return _version_text(row.values())

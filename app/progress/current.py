@@ -3,9 +3,10 @@
 A project's figures (status, percent complete, investment to date, open blockers) are
 those of its current entry. The current entry is the newest revision of the latest period
 among the entries the caller's conditions keep (`entry_conditions` in
-`app.progress.service` writes them on `NEWEST`): every entry for the latest figures,
-approved ones only for the official figures, and with `as_of` only the entries known by
-the end of that day. A project with no such entry has not started.
+`app.progress.service` writes them on `NEWEST`): the entries that count (`counts`: every
+entry not returned for the latest figures, approved ones only for the official figures),
+and with `as_of` only the entries known by the end of that day. A project with no such
+entry has not started.
 
 The project row keeps the present figures in step with every report and review: the
 latest in its own columns (`status`, `percent_complete`, …), the official in its
@@ -24,10 +25,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.models import Category, Park, ProgressEntry, Project, ProjectStatus
+from app.models import Category, Park, ProgressEntry, Project, ProjectStatus, ReviewState
 
 # The entry a current-entry lookup considers; conditions on it come from the caller.
 NEWEST = aliased(ProgressEntry, name="newest")
+
+
+def counts(review_state: Any, *, official: bool) -> Any:
+    """The rule of which entries may state a project's figures, on a `review_state` column:
+    for the latest figures every entry a planner has not returned, for the official figures
+    approved entries only. Every reader of the history (the current entry, the year
+    openings, the moves) applies it."""
+    if official:
+        return review_state == ReviewState.approved.value
+    return review_state != ReviewState.returned.value
 
 
 def months_before(period: str, months: int) -> str:

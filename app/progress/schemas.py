@@ -45,6 +45,9 @@ PROGRESS_EXAMPLE: dict[str, Any] = {
     "is_baseline": True,
     "reporter_name": "附件3 重点项目库",
     "reporter_role": "seed",
+    "unchanged": False,
+    "no_change_confirmed": False,
+    "plausibility_reason": "",
     "received_at": "2026-11-22T00:00:00Z",
     "review_state": "approved",
     "reviewer_name": None,
@@ -61,8 +64,23 @@ class Figures(enum.StrEnum):
 
 
 FIGURES_DESCRIPTION = (
-    "`latest` (default): every report counts, the newest revision of each period winning; "
-    "`official`: only approved reports count."
+    "Which reports state a project's figures. `latest` (default): every report a planner has "
+    "not returned counts (submitted or approved), the newest counting revision of the latest "
+    "period winning; a returned report never moves them, so the figures fall back to the "
+    "period's earlier revision or to the period before. `official`: only approved reports "
+    "count, the newest approved revision of the latest period winning."
+)
+
+
+PLAUSIBILITY_DESCRIPTION = (
+    "The plausibility rules, each a 422 naming its field unless the report carries a `reason` "
+    "(stored with it as `plausibility_reason`): investment to date above the project's total "
+    "investment (`investment_above_total`); percent complete below the figure stating the "
+    "project's progress before the period (`percent_backwards`); status moving back through "
+    "pre_construction → under_construction → completed (`status_backwards`); a report "
+    "completing the project (`completed` after another status) without an actual completion "
+    "date, sent in `milestones` or stored (`completed_without_date`), or without "
+    "`percent_complete` 100 (`completed_without_percent`)."
 )
 
 
@@ -107,6 +125,20 @@ class ProgressCreate(BaseModel):
         "actual `start` needs a status past `pre_construction`, an actual `completion` needs "
         "`completed`; a contradiction is a 422. Omitted: the milestones stay as they are.",
         examples=[{"start": "2026-03-01"}],
+    )
+
+    no_change_confirmed: bool = Field(
+        default=False,
+        description="The officer confirms nothing changed this period (本期无变化). A report "
+        "whose status, percent complete, investment to date and note equal those stating the "
+        "figures before its period is stored with `unchanged` true and counted apart in "
+        "compliance, unless this is true.",
+    )
+    reason: Text = Field(
+        default="",
+        max_length=MAX_TEXT,
+        description="Why the report is right although it breaks a plausibility rule. "
+        + PLAUSIBILITY_DESCRIPTION,
     )
 
     _no_bools = field_validator("percent_complete", "invested_to_date_wan", mode="before")(
@@ -173,6 +205,16 @@ class ProgressEntryPublic(BaseModel):
     is_baseline: bool = Field(description="True for the note printed in Appendix 3.")
     reporter_name: str = Field(description="Name of the token that reported, or the source.")
     reporter_role: str = Field(description="Role of the reporter; `seed` for the baseline.")
+    unchanged: bool = Field(
+        description="True when the report repeats the figures, status and note stating the "
+        "project's progress before its period, without the officer confirming no change."
+    )
+    no_change_confirmed: bool = Field(
+        description="True when the officer confirmed an unchanged report (本期无变化)."
+    )
+    plausibility_reason: str = Field(
+        description="Why the report is right although it breaks a plausibility rule."
+    )
     received_at: datetime = Field(description="When the service stored the entry (UTC).")
     review_state: ReviewState = Field(description="`submitted`, `approved` or `returned`.")
     reviewer_name: str | None = Field(description="Who approved or returned it.")

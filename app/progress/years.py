@@ -5,12 +5,13 @@ The year's completed investment (1–N 月完成投资) is the investment to dat
 the investment to date at the end of the year before. So that a rollup of the present reads
 one row per project for the second figure, `project_year` keeps it for every year in which
 the project has an entry: the figure of the entry that was current at the end of the year
-before (the newest revision of the latest earlier period), from every entry for the latest
-figures and from approved ones for the official figures; NULL where no earlier entry states
+before (the newest revision of the latest earlier period), among the entries that count
+(`app.progress.current.counts`: not returned for the latest figures, approved for the
+official); NULL where no earlier entry states
 an amount. A project with no entry in a year did not move in it.
 
 A series of the present sums, per period, what each entry moved: where it counts (the
-newest revision of its period, among approved entries for the official figures), the rise
+newest revision of its period among the entries that count, as above), the rise
 of its investment to date over the largest amount before it (investment to date never
 falls, so that is the last one stated; a first amount counts whole) and whether it is under
 construction after a period suspended. `progress_entry` keeps these (`invested_added_wan`,
@@ -27,7 +28,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.models import ProgressEntry, ProjectStatus, ProjectYear, ReviewState
+from app.models import ProgressEntry, ProjectStatus, ProjectYear
+from app.progress.current import counts
 
 _ENTRY = ProgressEntry.__table__  # type: ignore[attr-defined]
 _YEAR = ProjectYear.__table__  # type: ignore[attr-defined]
@@ -43,9 +45,11 @@ def _opening(column: str, *, approved: bool) -> sa.ScalarSelect[Any]:
     """A figure of the entry current at the end of the year before `project_year`'s."""
     earlier = _ENTRY.alias("earlier")
     first_period = sa.cast(_YEAR.c.year, sa.String) + sa.literal("-01")
-    conditions = [earlier.c.project_id == _YEAR.c.project_id, earlier.c.period < first_period]
-    if approved:
-        conditions.append(earlier.c.review_state == ReviewState.approved.value)
+    conditions = [
+        earlier.c.project_id == _YEAR.c.project_id,
+        earlier.c.period < first_period,
+        counts(earlier.c.review_state, official=approved),
+    ]
     return (
         sa.select(earlier.c[column])
         .where(*conditions)
@@ -174,10 +178,7 @@ def _moves(which: Which, *, approved: bool) -> sa.Subquery:
     projects `which(project_id)` keeps (approved ones only if `approved`)."""
 
     def conditions(entry: Any) -> list[Any]:
-        kept = [which(entry.c.project_id)]
-        if approved:
-            kept.append(entry.c.review_state == ReviewState.approved.value)
-        return kept
+        return [which(entry.c.project_id), counts(entry.c.review_state, official=approved)]
 
     name = "official_moves" if approved else "moves"
     compared = compared_entries(conditions, f"{name}_compared")

@@ -119,7 +119,8 @@ def get_blockers(
     accepted: Accepted,
     etag: ETag,
 ) -> Blockers | Response:
-    """Projects whose current report names blockers, with the reports that raised them."""
+    """Projects whose current report names blockers (存在问题 as reported, with `figures` and
+    `as_of`), with the reports that raised them; the tracked 问题清单 is GET /blockers."""
     report = service.blockers(session, filters=query)
     if export := query.format or accepted:
         return export_response(blockers_table(report), export, etag=etag)

@@ -1,5 +1,6 @@
 """Report schemas: reconciliation with the published tables, tracking reports."""
 
+import enum
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,33 @@ class Figure(BaseModel):
     amount_wan: int | None = Field(description="Planned investment, 万元; null for ——.")
 
 
+class Candidate(BaseModel):
+    """A project of the plan's edition that can explain a cell's difference."""
+
+    code: str
+    name: str
+    total_investment_wan: int = Field(description="Planned total investment, 万元.")
+    archived: bool = Field(description="It has left the library (出库) since; still counted.")
+
+
+class CandidateMatch(enum.StrEnum):
+    """Why a differing cell lists the projects it lists (the rule: `CANDIDATES_RULE`)."""
+
+    reviewed = "reviewed"
+    exact = "exact"
+    closest = "closest"
+
+
+CANDIDATES_RULE = (
+    "For a cell where computed and published differ: `reviewed` when the reviewed notes "
+    "(seed/reconciliation_notes.json) name its projects; else `exact` when one or two "
+    "projects have exactly the difference's count and 万元 (a surplus: projects of the cell "
+    "the table leaves out; a shortfall: projects of the same row's other columns the table may "
+    "have counted here); else `closest`: up to 10 of the cell's projects nearest in 万元 to "
+    "the difference. Empty where the cell matches."
+)
+
+
 class Cell(BaseModel):
     """One cell of a published table next to the same cell computed from the library."""
 
@@ -31,6 +59,19 @@ class Cell(BaseModel):
     computed: Figure
     difference: Figure = Field(description="computed − published (—— counts as 0).")
     matches: bool
+    candidates: list[Candidate] = Field(
+        default_factory=list, description="Projects that can explain the difference."
+    )
+    match: CandidateMatch | None = Field(default=None, description=CANDIDATES_RULE)
+    explanation: str | None = Field(
+        default=None,
+        description="The reviewed explanation of the difference (Chinese), where one is "
+        "recorded in seed/reconciliation_notes.json.",
+    )
+    projects: str = Field(
+        description="The `/projects` list of the plan's edition this cell counts (projects "
+        "archived since are counted here but not listed there)."
+    )
 
 
 class ReconciledRow(BaseModel):
@@ -58,8 +99,14 @@ class Headline(BaseModel):
 
     published: Figure = Field(description="The plan's body (section 五, tables 4 and 5).")
     appendix_header: Figure = Field(description="What the appendix header prints (总计).")
-    computed: Figure = Field(description="Summed from the projects in the library now.")
+    computed: Figure = Field(
+        description="Summed from the projects of the plan's edition, those archived since "
+        "included: batches added later never change it."
+    )
     difference: Figure = Field(description="computed − published.")
+    explanation: str | None = Field(
+        default=None, description="The reviewed explanation of the difference (Chinese)."
+    )
 
 
 class Reconciliation(BaseModel):
@@ -91,6 +138,20 @@ class Reconciliation(BaseModel):
                                         "computed": {"count": 4, "amount_wan": 9697662},
                                         "difference": {"count": 1, "amount_wan": 290000},
                                         "matches": False,
+                                        "candidates": [
+                                            {
+                                                "code": "INN-033",
+                                                "name": "恒力石化（大连）有限公司年产250万吨"
+                                                "PTA-4项目",
+                                                "total_investment_wan": 290000,
+                                                "archived": False,
+                                            }
+                                        ],
+                                        "match": "reviewed",
+                                        "explanation": "附件3列有恒力石化（大连）有限公司年产"
+                                        "250万吨PTA-4项目（INN-033），表4未计入此项。",
+                                        "projects": "/api/v1/projects?edition=plan"
+                                        "&park=changxingdao&category=innovation",
                                     }
                                 },
                             }
@@ -98,11 +159,17 @@ class Reconciliation(BaseModel):
                         "differing_cells": 20,
                     },
                     "table5": {"title": "表 5：…", "columns": [], "rows": [], "differing_cells": 0},
+                    "edition_id": "plan",
                 }
             ]
         }
     )
 
+    edition_id: str = Field(
+        default="plan",
+        description="The edition compared: always the plan's (its appendix), archived rows "
+        "included, since tables 4 and 5 describe the plan as printed.",
+    )
     headline: Headline
     table4: ReconciledTable
     table5: ReconciledTable
@@ -114,11 +181,20 @@ class ComplianceRow(BaseModel):
     park_id: str | None = Field(description="Null in the totals.")
     park_name: str | None = None
     project_count: int
-    reported: int = Field(description="Projects with at least one report for the period.")
+    reported: int = Field(
+        description="Projects whose newest report for the period says something: not `unchanged`."
+    )
+    unchanged: int = Field(
+        default=0,
+        description="Projects whose newest report for the period repeats the figures, status "
+        "and note before it without the officer confirming no change (e.g. an untouched "
+        "template); counted apart from `reported` and `missing`.",
+    )
     missing: int = Field(description="Projects without a report for the period.")
     late: int = Field(description="Projects whose first report came after the due time.")
     returned: int = Field(description="Projects whose newest report was returned for revision.")
     reported_projects: list[str] = Field(default_factory=list, description="Their codes.")
+    unchanged_projects: list[str] = Field(default_factory=list)
     missing_projects: list[str] = Field(default_factory=list)
     late_projects: list[str] = Field(default_factory=list)
     returned_projects: list[str] = Field(default_factory=list)

@@ -3,6 +3,7 @@
 import calendar
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from app import clock
+from app.editions import service as editions
 from app.models import Category, Park, Project
 from app.problems import InvalidInput, field_error
 from app.progress.current import project_state
@@ -19,6 +21,7 @@ from app.progress.schemas import Figures
 from app.progress.service import FIGURE_PREFIX, current_entries, end_of_day_utc
 from app.projects.schemas import ProjectFilters
 from app.projects.service import filter_conditions
+from app.reports import reconciliation
 from app.reports.schemas import (
     Blocker,
     BlockerPark,
@@ -47,17 +50,24 @@ def published_tables(seed_dir: Path) -> dict[str, Any]:
 
 
 def reconcile(session: Session, *, seed_dir: Path) -> Reconciliation:
-    """Every cell of tables 4 and 5, published and computed, with the difference."""
+    """Every cell of tables 4 and 5, published and computed from the plan's edition, with the
+    difference and, where they differ, the projects that can explain it."""
     published = published_tables(seed_dir)
     state = project_state(current_entries(Figures.latest))
     dims = queries.dimensions(state, reporting_year=0)
+    # Tables 4 and 5 describe the plan as printed: its edition, rows archived since included.
+    plan = [col(Project.edition_id) == editions.PLAN]
+    worklist = _Worklist(
+        projects=reconciliation.plan_projects(session),
+        notes=reconciliation.load_notes(seed_dir),
+    )
 
     def sums(*names: str) -> dict[tuple[Any, ...], Figure]:
         rows = queries.aggregate(
             session,
             state=state,
             group=[dims[n] for n in names],
-            conditions=queries.active_projects(),
+            conditions=plan,
             frame=queries.Frame(year=clock.today().year, day=clock.today()),
         )
         return {
@@ -75,7 +85,9 @@ def reconcile(session: Session, *, seed_dir: Path) -> Reconciliation:
         "park": {**sums("park"), **sums("park", "category")},
     }
     table4 = _table(
+        "table4",
         published["table4"],
+        worklist,
         lambda row, column: table4_sums[row["kind"]].get(
             _key(row, "park_id" if row["kind"] == "park" else "tier", column)
         ),
@@ -85,12 +97,15 @@ def reconcile(session: Session, *, seed_dir: Path) -> Reconciliation:
         "category": {**by_category, **sums("category", "start_bucket")},
     }
     table5 = _table(
+        "table5",
         published["table5"],
+        worklist,
         lambda row, column: table5_sums[row["kind"]].get(_key(row, "category", column)),
     )
     headline = published["headline"]
     printed = Figure(count=headline["count"], amount_wan=headline["amount_wan"])
     return Reconciliation(
+        edition_id=editions.PLAN,
         headline=Headline(
             published=printed,
             appendix_header=Figure(
@@ -98,6 +113,7 @@ def reconcile(session: Session, *, seed_dir: Path) -> Reconciliation:
             ),
             computed=total,
             difference=_difference(total, printed),
+            explanation=worklist.explanation("table4", {"kind": "total"}, _ALL),
         ),
         table4=table4,
         table5=table5,
@@ -109,20 +125,63 @@ def _key(row: dict[str, Any], field: str, column: str) -> tuple[Any, ...]:
     return keys if column == _ALL else (*keys, column)
 
 
-def _table(printed: dict[str, Any], computed_cell: Any) -> ReconciledTable:
+@dataclass(frozen=True)
+class _Worklist:
+    """The plan's projects and the reviewed notes, for the cells that differ."""
+
+    projects: list[reconciliation.PlanProject]
+    notes: dict[tuple[str, str, str], reconciliation.Note]
+
+    def note(self, table: str, row: dict[str, Any], column: str) -> reconciliation.Note | None:
+        return self.notes.get((table, reconciliation.row_key(row), column))
+
+    def explanation(self, table: str, row: dict[str, Any], column: str) -> str | None:
+        note = self.note(table, row, column)
+        return None if note is None else note.explanation
+
+    def cell(
+        self, table: str, row: dict[str, Any], column: str, *, computed: Figure, published: Figure
+    ) -> Cell:
+        difference = _difference(computed, published)
+        matches = difference.count == 0 and difference.amount_wan == 0
+        cell = Cell(
+            published=published,
+            computed=computed,
+            difference=difference,
+            matches=matches,
+            projects=reconciliation.cell_link(table, row, column),
+        )
+        if not matches:
+            note = self.note(table, row, column)
+            cell.candidates, cell.match = reconciliation.candidates(
+                table=table,
+                row=row,
+                column=column,
+                difference=difference,
+                projects=self.projects,
+                note=note,
+            )
+            cell.explanation = None if note is None else note.explanation
+        return cell
+
+
+def _table(
+    name: str, printed: dict[str, Any], worklist: _Worklist, computed_cell: Any
+) -> ReconciledTable:
     rows = []
     differing = 0
     for row in printed["rows"]:
         cells = {}
         for column in printed["columns"]:
-            published = Figure.model_validate(row["cells"][column])
-            computed = computed_cell(row, column) or Figure(count=0, amount_wan=0)
-            difference = _difference(computed, published)
-            matches = difference.count == 0 and difference.amount_wan == 0
-            differing += not matches
-            cells[column] = Cell(
-                published=published, computed=computed, difference=difference, matches=matches
+            cell = worklist.cell(
+                name,
+                row,
+                column,
+                computed=computed_cell(row, column) or Figure(count=0, amount_wan=0),
+                published=Figure.model_validate(row["cells"][column]),
             )
+            differing += not cell.matches
+            cells[column] = cell
         rows.append(
             ReconciledRow(
                 label=row["label"],
@@ -185,7 +244,8 @@ def compliance(
             park_name=row.park_name,
             project_count=row.project_count,
             reported=row.reported,
-            missing=row.project_count - row.reported,
+            unchanged=row.unchanged,
+            missing=row.project_count - row.reported - row.unchanged,
             late=row.late,
             returned=row.returned,
         )
@@ -205,17 +265,18 @@ def compliance(
             col(Project.park_id),
             reports.c.first_received_at,
             reports.c.returned,
+            reports.c.unchanged,
         )
         .outerjoin(reports, reports.c.project_id == Project.id)
         .where(*conditions)
         .order_by(col(Project.code))
     ).all()
-    for code, park_id, first_received_at, returned in projects:
+    for code, park_id, first_received_at, returned, unchanged in projects:
         row = parks[park_id]
         if first_received_at is None:
             row.missing_projects.append(code)
         else:
-            row.reported_projects.append(code)
+            (row.unchanged_projects if unchanged else row.reported_projects).append(code)
             if first_received_at >= due:
                 row.late_projects.append(code)
         if returned:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import Session, col
 
+from app.blockers.queries import PER_PROJECT
 from app.models import (
     Category,
     Milestone,
@@ -77,6 +78,11 @@ def dimensions(state: ProjectState, reporting_year: int) -> dict[str, Dimension]
             col(Park.tier), sa.func.min(sa.case((col(Park.tier) == "demonstration", 0), else_=1))
         ),
         "construction_type": Dimension(construction_type_expr(reporting_year), earliest_start),
+        # By name; the projects without one (an empty name) first.
+        "unit": Dimension(
+            col(Project.responsible_unit), sa.func.min(col(Project.responsible_unit))
+        ),
+        "leader": Dimension(col(Project.leader), sa.func.min(col(Project.leader))),
     }
 
 
@@ -122,12 +128,13 @@ class Frame:
         return _THIS_YEAR
 
     def join(self, query: Any) -> Any:
-        """`query` with each project's row of the year (plan and openings), where it has one."""
+        """`query` with each project's row of the year (plan and openings) and its blockers'
+        counts (`app.blockers.queries.PER_PROJECT`), where it has them."""
         this_year = self.project_year
         return query.outerjoin(
             this_year,
             sa.and_(this_year.c.project_id == col(Project.id), this_year.c.year == self.year),
-        )
+        ).outerjoin(PER_PROJECT, PER_PROJECT.c.project_id == col(Project.id))
 
 
 def measures(state: ProjectState, frame: Frame) -> list[Any]:
@@ -201,6 +208,11 @@ def measures(state: ProjectState, frame: Frame) -> list[Any]:
         sa.func.count().filter(this_year.planned_completion).label("planned_completions"),
         sa.func.count().filter(completed).label("actual_completions"),
         sa.func.count().filter(end < frame.day.year, ~finished).label("overdue"),
+        # The 问题清单 as it stands today (`app.blockers`), summed over the group's projects.
+        *(
+            sa.func.coalesce(sa.func.sum(PER_PROJECT.c[name]), 0).label(f"blockers_{name}")
+            for name in ("raised", "resolved", "overdue")
+        ),
     ]
 
 
@@ -266,12 +278,14 @@ def aggregate_groupings(
 
 
 def period_reports(period: str) -> sa.Subquery:
-    """Per project: when its first report of `period` arrived, and if its newest was returned."""
+    """Per project: when its first report of `period` arrived, and if its newest was returned
+    or unchanged (repeating the figures before without the officer confirming it)."""
     ranked = (
         sa.select(
             col(ProgressEntry.project_id).label("project_id"),
             col(ProgressEntry.received_at).label("received_at"),
             col(ProgressEntry.review_state).label("review_state"),
+            col(ProgressEntry.unchanged).label("unchanged"),
             sa.func.row_number()
             .over(
                 partition_by=col(ProgressEntry.project_id),
@@ -288,6 +302,9 @@ def period_reports(period: str) -> sa.Subquery:
             ranked.c.project_id,
             sa.func.min(ranked.c.received_at).label("first_received_at"),
             sa.func.max(sa.case((returned, 1), else_=0)).label("returned"),
+            sa.func.max(
+                sa.case((sa.and_(ranked.c.newest == 1, ranked.c.unchanged), 1), else_=0)
+            ).label("unchanged"),
         )
         .group_by(ranked.c.project_id)
         .subquery()
@@ -302,8 +319,10 @@ def compliance_by_park(
     conditions: Sequence[Any],
     by_park: bool = True,
 ) -> Sequence[sa.Row[Any]]:
-    """Per park (or in total): projects, how many reported, reported late, were returned."""
-    reported = reports.c.first_received_at.is_not(None)
+    """Per park (or in total): projects, how many reported something, sent an unchanged
+    report, reported late, were returned."""
+    unchanged = reports.c.unchanged == 1
+    reported = sa.and_(reports.c.first_received_at.is_not(None), ~unchanged)
     keys = [col(Park.id), col(Park.name)] if by_park else [sa.null(), sa.null()]
     query = (
         sa.select(
@@ -311,6 +330,7 @@ def compliance_by_park(
             keys[1].label("park_name"),
             sa.func.count().label("project_count"),
             sa.func.coalesce(sa.func.sum(sa.case((reported, 1), else_=0)), 0).label("reported"),
+            sa.func.coalesce(sa.func.sum(sa.case((unchanged, 1), else_=0)), 0).label("unchanged"),
             sa.func.coalesce(
                 sa.func.sum(sa.case((reports.c.first_received_at >= due, 1), else_=0)), 0
             ).label("late"),

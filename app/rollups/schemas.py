@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, m
 from app import clock
 from app.models import ProjectStatus
 from app.progress.schemas import Figures
-from app.projects.schemas import ProjectFilters
+from app.projects.schemas import UNSPECIFIED, ProjectFilters
 from app.rollups.queries import VERDICT_MARGIN_PCT, Interval
 
 
@@ -22,6 +22,9 @@ class Dim(enum.StrEnum):
     status = "status"
     tier = "tier"
     construction_type = "construction_type"
+    # Scorecards: who is responsible (责任单位) and who sponsors (包保领导).
+    unit = "unit"
+    leader = "leader"
 
 
 class Verdict(enum.StrEnum):
@@ -62,7 +65,10 @@ class RollupQuery(ProjectFilters):
     by: list[Dim] = Field(
         min_length=1,
         max_length=2,
-        description="One dimension, or two (comma-separated) for a cross-tab.",
+        description="One dimension, or two (comma-separated) for a cross-tab: `park`, "
+        "`category`, `start_year`, `start_bucket`, `status`, `tier`, `construction_type`, or "
+        "the scorecards `unit` (责任单位) and `leader` (包保领导), whose rows are keyed "
+        "`responsible_unit` and `leader` (null: none recorded).",
         examples=[["park"], ["park", "category"]],
     )
 
@@ -140,6 +146,19 @@ class Measures(BaseModel):
         description="超期: projects past their planned end year (before the day's year) and "
         "neither completed nor cancelled."
     )
+    blockers_raised: int = Field(
+        description="Blockers (问题清单) raised on the group's projects. The blocker measures "
+        "read the register as it stands today: `as_of`, `period_end` and `year` do not apply."
+    )
+    blockers_open: int = Field(description="Of those, not resolved (open, in progress, reopened).")
+    blockers_overdue: int = Field(
+        description="Of those, overdue: not resolved, the deadline before today in China."
+    )
+    blockers_resolved: int = Field(description="Of those, resolved (已办结).")
+    resolution_rate_pct: float | None = Field(
+        description="办结率: blockers_resolved / blockers_raised × 100, one decimal; null "
+        "without blockers."
+    )
 
 
 class RollupRow(Measures):
@@ -177,6 +196,16 @@ class RollupRow(Measures):
     tier_name: str | None = None
     construction_type: str | None = None
     construction_type_name: str | None = None
+    responsible_unit: str | None = Field(
+        default=None,
+        description=f"`by=unit`: the responsible unit (责任单位); null for the projects without "
+        f"one, which pages and exports show as {UNSPECIFIED}.",
+    )
+    leader: str | None = Field(
+        default=None,
+        description="`by=leader`: the sponsoring leader (包保领导); null for the projects "
+        f"without one ({UNSPECIFIED}).",
+    )
     projects: str = Field(description="The `/projects` list behind this row, same filters.")
 
 
@@ -235,7 +264,15 @@ class Rollup(BaseModel):
 
 # Months of the years a rollup's `year` takes (2000–2100).
 MONTH_PATTERN = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
-SERIES_DIMS = (Dim.park, Dim.category, Dim.start_year, Dim.start_bucket, Dim.tier)
+SERIES_DIMS = (
+    Dim.park,
+    Dim.category,
+    Dim.start_year,
+    Dim.start_bucket,
+    Dim.tier,
+    Dim.unit,
+    Dim.leader,
+)
 MAX_SERIES_PERIODS = 120
 
 
@@ -266,7 +303,7 @@ class SeriesQuery(ProjectFilters):
         default_factory=list,
         max_length=2,
         description="None (the portfolio per period), or one or two of `park`, `category`, "
-        "`start_year`, `start_bucket`, `tier` (comma-separated).",
+        "`start_year`, `start_bucket`, `tier`, `unit`, `leader` (comma-separated).",
         examples=[["park"]],
     )
 
@@ -325,6 +362,8 @@ class SeriesRow(SeriesFigures):
     start_bucket_name: str | None = None
     tier: str | None = None
     tier_name: str | None = None
+    responsible_unit: str | None = None
+    leader: str | None = None
 
 
 _SERIES_ROW_EXAMPLE: dict[str, JsonValue] = {

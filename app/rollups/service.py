@@ -26,7 +26,7 @@ from app.progress.service import (
     month_of,
 )
 from app.projects.derived import BEFORE_FIRST_BUCKET
-from app.projects.schemas import ProjectFilters
+from app.projects.schemas import UNSPECIFIED, ProjectFilters
 from app.projects.service import filter_conditions
 from app.rollups import queries, queries_postgresql
 from app.rollups.schemas import (
@@ -247,6 +247,7 @@ def _measures(values: Mapping[str, Any], elapsed: float) -> Measures:
     starts, started = int(values["planned_starts"]), int(values["actual_starts"])
     completions = int(values["planned_completions"])
     completed = int(values["actual_completions"])
+    raised, resolved = int(values["blockers_raised"]), int(values["blockers_resolved"])
     return Measures(
         project_count=values["project_count"],
         total_investment_wan=planned,
@@ -272,6 +273,11 @@ def _measures(values: Mapping[str, Any], elapsed: float) -> Measures:
         actual_completions=completed,
         completion_rate_pct=_pct(completed, completions),
         overdue=int(values["overdue"]),
+        blockers_raised=raised,
+        blockers_open=raised - resolved,
+        blockers_overdue=int(values["blockers_overdue"]),
+        blockers_resolved=resolved,
+        resolution_rate_pct=_pct(resolved, raised),
     )
 
 
@@ -287,7 +293,7 @@ def _row(
     for i, dim in enumerate(by):
         key, label = values[f"key_{i}"], values[f"label_{i}"]
         fields.update(_dimension_fields(dim, key, label))
-        drill[dim.value] = key
+        drill[dim.value] = _drill_value(dim, key)
     if Dim.construction_type in by:
         drill["reporting_year"] = reporting_year
     return RollupRow(
@@ -309,7 +315,19 @@ def _dimension_fields(dim: Dim, key: Any, label: Any) -> dict[str, Any]:
         return {"status": key, "status_name": STATUS_NAMES[ProjectStatus(key)]}
     if dim is Dim.tier:
         return {"tier": key, "tier_name": TIER_NAMES[Tier(key)]}
+    if dim is Dim.unit:
+        return {"responsible_unit": key or None}
+    if dim is Dim.leader:
+        return {"leader": key or None}
     return {"construction_type": key, "construction_type_name": CONSTRUCTION_TYPE_NAMES[key]}
+
+
+def _drill_value(dim: Dim, key: Any) -> Any:
+    """The `/projects` filter value listing a row's projects."""
+    if dim in (Dim.unit, Dim.leader):
+        # Names may hold commas, so these filters take one value per parameter.
+        return [key or UNSPECIFIED]
+    return key
 
 
 def projects_link(filters: ProjectFilters, overrides: dict[str, Any]) -> str:
@@ -317,6 +335,9 @@ def projects_link(filters: ProjectFilters, overrides: dict[str, Any]) -> str:
     params: list[tuple[str, str]] = []
     for name in ProjectFilters.NARROWING:
         value = overrides.get(name, getattr(filters, name))
+        if name in ProjectFilters.REPEATED:
+            params.extend((name, str(v)) for v in value)
+            continue
         if isinstance(value, list):
             value = ",".join(str(v) for v in value)
         if value not in (None, ""):

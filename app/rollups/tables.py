@@ -4,6 +4,7 @@ from typing import Any
 
 from app.exports.writers import Column, Table
 from app.models import ProjectStatus
+from app.projects.schemas import UNSPECIFIED
 from app.rollups.schemas import VERDICT_NAMES, Dim, Measures, Rollup, RollupRow, Series, SeriesRow
 
 _DIMENSION_COLUMNS: dict[Dim, list[tuple[str, Column]]] = {
@@ -14,6 +15,8 @@ _DIMENSION_COLUMNS: dict[Dim, list[tuple[str, Column]]] = {
     Dim.status: [("status_name", Column("项目状态", 10))],
     Dim.tier: [("tier_name", Column("园区类别", 10))],
     Dim.construction_type: [("construction_type_name", Column("建设性质", 10))],
+    Dim.unit: [("responsible_unit", Column("责任单位", 24))],
+    Dim.leader: [("leader", Column("包保领导", 12))],
 }
 _MEASURE_COLUMNS = [
     Column("项目个数", 10),
@@ -40,7 +43,21 @@ _MEASURE_COLUMNS = [
     Column("实际竣工", 10),
     Column("竣工率（%）", 12),
     Column("超期项目", 10),
+    Column("提出问题", 10),
+    Column("未办结问题", 10),
+    Column("超期问题", 10),
+    Column("已办结问题", 10),
+    Column("办结率（%）", 12),
 ]
+
+
+# The dimensions whose rows of projects without a value hold null.
+_NAMED_KEYS = frozenset({"responsible_unit", "leader"})
+
+
+def _key_cell(row: RollupRow | SeriesRow, key: str) -> Any:
+    value = getattr(row, key)
+    return UNSPECIFIED if value is None and key in _NAMED_KEYS else value
 
 
 def _measures(m: Measures) -> list[Any]:
@@ -66,6 +83,11 @@ def _measures(m: Measures) -> list[Any]:
         m.actual_completions,
         m.completion_rate_pct,
         m.overdue,
+        m.blockers_raised,
+        m.blockers_open,
+        m.blockers_overdue,
+        m.blockers_resolved,
+        m.resolution_rate_pct,
     ]
 
 
@@ -74,7 +96,7 @@ def rollup_table(rollup: Rollup) -> Table:
     keys = [(key, column) for dim in rollup.by for key, column in _DIMENSION_COLUMNS[dim]]
 
     def row(r: RollupRow) -> list[Any]:
-        return [getattr(r, key) for key, _ in keys] + _measures(r)
+        return [_key_cell(r, key) for key, _ in keys] + _measures(r)
 
     return Table(
         title="汇总",
@@ -113,7 +135,7 @@ def series_table(series: Series) -> Table:
         title="分期统计",
         columns=[Column("期间", 14), *(column for _, column in keys), *_SERIES_COLUMNS],
         rows=[
-            [r.period_name, *(getattr(r, key) for key, _ in keys), *_series_figures(r)]
+            [r.period_name, *(_key_cell(r, key) for key, _ in keys), *_series_figures(r)]
             for r in rows
         ],
         totals=[

@@ -36,6 +36,8 @@ from app.spreadsheets.workbook import COLUMNS, HEADER_OF, Sheet, SheetRow, Templ
 
 # The report's own columns; a row with all of them blank reports nothing.
 _FIGURES = ("as_of", "status", "percent_complete", "invested_to_date_wan", "note", "issues")
+# What a row states besides: the officer's confirmation and a reason.
+_STATED = (*_FIGURES, "no_change_confirmed", "reason")
 _COLUMN_ORDER = {c.header: i for i, c in enumerate(COLUMNS)}
 _LISTED_IN_DETAIL = 5
 # One entry per problem, but a wholly wrong file should not answer megabytes of JSON.
@@ -274,7 +276,9 @@ async def _apply(
 
 
 def _validate(row: SheetRow, errors: list[dict[str, Any]]) -> ProgressCreate | None:
-    data = {f: row.values[f] for f in _FIGURES if row.values.get(f) is not None}
+    data = {f: row.values[f] for f in _STATED if row.values.get(f) is not None}
+    if row.values.get("completion_date") is not None:
+        data["milestones"] = {"completion": row.values["completion_date"]}
     try:
         return ProgressCreate.model_validate(data)
     except ValidationError as exc:
@@ -367,7 +371,8 @@ def _result(
 def _error(
     row: int, field: str, msg: str, type_: str, ctx: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    header = HEADER_OF.get(field, HEADER_OF["code"])
+    # A report's milestone dates come from the completion date column.
+    header = HEADER_OF.get("completion_date" if field == "milestones" else field, HEADER_OF["code"])
     return field_error("file", row, header, msg=msg.rstrip("."), type_=type_, ctx=ctx)
 
 

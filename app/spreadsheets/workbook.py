@@ -92,6 +92,28 @@ COLUMNS = (
     ),
     Column("形象进度", "note", 50, f"本期形象进度，不超过 {MAX_TEXT} 字。"),
     Column("存在问题", "issues", 40, f"需要协调解决的堵点难点，没有则留空；不超过 {MAX_TEXT} 字。"),
+    Column(
+        "实际竣工日期",
+        "completion_date",
+        14,
+        "项目本期竣工时填写竣工验收的实际日期（YYYY-MM-DD）；其他情况留空。",
+        required=False,
+    ),
+    Column(
+        "本期无变化",
+        "no_change_confirmed",
+        10,
+        "本期进展与上期完全相同时填“是”确认；未确认的相同报送记为“未更新”，单独统计。",
+        required=False,
+    ),
+    Column(
+        "核实说明",
+        "reason",
+        30,
+        "数据看似不合常理（累计投资超过总投资、进度或状态倒退、竣工未填日期或未达 100%）"
+        f"但确属实时，说明原因；否则留空。不超过 {MAX_TEXT} 字。",
+        required=False,
+    ),
 )
 HEADER_OF = {c.field: c.header for c in COLUMNS}
 _INDEX_OF = {c.field: i for i, c in enumerate(COLUMNS, start=1)}
@@ -168,6 +190,9 @@ def write_template(*, rows: Sequence[TemplateRow], park_name: str, period: str) 
             "invested_to_date_wan": row.invested_to_date_wan,
             "note": row.note,
             "issues": row.issues,
+            "completion_date": None,
+            "no_change_confirmed": None,
+            "reason": None,
         }
         for column in COLUMNS:
             put(sheet.cell(number, _INDEX_OF[column.field]), values[column.field])
@@ -248,7 +273,7 @@ def _write_notes(notes: Any, *, park_name: str, period: str) -> None:
             ["报告期", period],
             [],
             ["列名", "填写说明", "是否必填"],
-            *([c.header, c.help, "必填" if c.required else "不读取"] for c in COLUMNS),
+            *([c.header, c.help, _use(c)] for c in COLUMNS),
             [],
             *([line] for line in lines),
         ],
@@ -523,7 +548,7 @@ def read_cell(field: str, value: Any) -> Any:
     """A cell as `ProgressCreate` takes it: None when blank, text only where it can be."""
     if _blank(value):
         return None
-    if field in ("note", "issues"):
+    if field in ("note", "issues", "reason"):
         # Text stays exactly as typed; the schema strips its ends.
         if isinstance(value, datetime):
             return value.date().isoformat()
@@ -532,13 +557,31 @@ def read_cell(field: str, value: Any) -> Any:
         value = unicodedata.normalize("NFKC", value).strip()
     if field == "code":
         return str(value).upper()
-    if field == "as_of":
+    if field in ("as_of", "completion_date"):
         return _date(value)
+    if field == "no_change_confirmed":
+        return _yes(value)
     if field == "status":
         return _status(value)
     if field in ("percent_complete", "invested_to_date_wan"):
         return _number(value, percent=field == "percent_complete")
     return value
+
+
+_YES = {"是", "Y", "YES", "TRUE", "1", "√", "✓"}
+_NO = {"否", "N", "NO", "FALSE", "0"}
+
+
+def _yes(value: Any) -> Any:
+    # Anything else goes to the schema as typed, which refuses it by name.
+    text = str(value).strip().upper()
+    return True if text in _YES else False if text in _NO else value
+
+
+def _use(column: Column) -> str:
+    if column.read_only and not column.required:
+        return "不读取"
+    return "必填" if column.required else "选填"
 
 
 REPORT_LAYOUT = Layout(SHEET_TITLE, COLUMNS, read_cell)

@@ -31,6 +31,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this browser's cookie.",
     ),
     "token_invalid": ("令牌无效或已撤销。", "The token is unknown or revoked."),
+    # Reports that say something, and reviews that hold.
+    "no_change_confirmed": ("本期无变化（确认与上期相同）", "No change this period (confirm)"),
+    "no_change_help": (
+        "进展与上期完全相同时勾选确认；未确认的相同报送记为“未更新”，在报送情况中单独统计。",
+        "Tick when nothing changed since the last report; an unconfirmed repeat counts as "
+        "unchanged, apart from the reports that say something.",
+    ),
+    "plausibility_reason": ("核实说明", "Reason"),
+    "plausibility_reason_help": (
+        "数据看似不合常理（累计投资超过总投资、进度或状态倒退、竣工未填日期或未达 100%）"
+        "但确属实时，说明原因。",
+        "Say why the figures are right when they look implausible (investment above the "
+        "total, progress or status moving back, completion without a date or 100 %).",
+    ),
+    "period_locked": (
+        "{period} 的报告已审核通过，本期已锁定；如需更正，请联系规划人员重新开放本期。",
+        "The report of {period} was approved and the period is closed; ask a planner to reopen it.",
+    ),
+    "unchanged": ("未更新", "unchanged"),
+    "reviews": ("审核", "Reviews"),
+    "reviews_title": ("报告审核", "Report review"),
+    "reviews_waiting": ("待审核", "Waiting"),
+    "reviews_returned": ("已退回", "Returned"),
+    "reviews_none": ("没有符合条件的报告。", "No reports match."),
+    "reviews_selected": ("对选中的报告：", "For the selected reports:"),
+    "approve_selected": ("批量通过", "Approve selected"),
+    "return_selected": ("批量退回", "Return selected"),
+    "review_comment_help": ("退回时必填，说明需要修改什么。", "Required to return: what to fix."),
+    "reviews_done": ("已处理 {count} 份报告。", "{count} reports done."),
+    "reviews_pick": ("请先勾选报告。", "Select reports first."),
+    "select_all": ("全选", "Select all"),
+    "received": ("收到时间", "Received"),
+    "reopen_period": ("重新开放本期", "Reopen the period"),
+    "reopen_reason": ("重新开放原因", "Why reopen"),
+    "reopened": ("已重新开放 {period}，园区可重新填报。", "{period} reopened for reports."),
+    "reopen_reason_required": (
+        "请填写重新开放的原因；本期未锁定时无需重新开放。",
+        "Give a reason; a period that is not closed needs no reopening.",
+    ),
+    "unchanged_help": (
+        "与上期相同且未确认“本期无变化”，报送情况中单独统计。",
+        "Repeats the last report without confirming no change; counted apart.",
+    ),
     "csrf_failed": (
         "表单已过期或来自其他网站，请重新提交。",
         "The form expired or came from another site; please submit it again.",
@@ -159,6 +202,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "differing_cells": ("{n} 个单元格不一致", "{n} cells differ"),
     "headline": ("总计", "Headline"),
     "appendix_header": ("附件表头", "Appendix header"),
+    # The reconciliation as a worklist, editions, and who is responsible for a project.
+    "reconciliation_edition": (
+        "只对照方案附件3（入库批次“方案附件”）的178个项目，后续入库批次不计入；已出库的附件项目仍计入，"
+        "因为表4、表5描述的是方案印发时的项目库。",
+        "Only the plan's own edition (Appendix 3, 178 projects) is compared; later batches never "
+        "count, and appendix rows that left the library still do, since tables 4 and 5 describe "
+        "the plan as printed.",
+    ),
+    "worklist": ("差异清单", "Differences to explain"),
+    "worklist_help": (
+        "每个不一致的单元格：可解释差额的附件项目与复核说明。“已复核”为逐行核对的结论；“个数金额吻合”为"
+        "个数与金额恰好等于差额的一个或两个项目；“金额最接近”仅供逐项核对。",
+        "Each differing cell: the appendix projects that can explain it and the reviewed "
+        "explanation. Reviewed: checked row by row; exact: one or two projects with exactly the "
+        "difference's count and amount; nearest: the cell's projects nearest in amount, to check "
+        "one by one.",
+    ),
+    "candidates": ("可解释差额的项目", "Projects that can explain it"),
+    "match_reviewed": ("已复核", "reviewed"),
+    "match_exact": ("个数金额吻合", "exact count and amount"),
+    "match_closest": ("金额最接近", "nearest in amount"),
+    "no_candidates": ("附件中没有可解释此差额的项目", "no appendix project explains it"),
+    "cell_projects": ("查看该单元格的项目", "List this cell's projects"),
+    "explanation": ("说明", "Explanation"),
+    "owner": ("业主单位", "Owner"),
+    "responsible_unit": ("责任单位", "Responsible unit"),
+    "leader": ("包保领导", "Sponsoring leader"),
+    "national_code": ("项目代码", "National project code"),
+    "earlier_codes": ("曾用代码", "earlier"),
+    "edition": ("入库批次", "Edition / batch"),
+    "exit_reason": ("出库原因", "Why it left the library"),
+    "archived_on": ("已出库", "Left the library"),
+    "unspecified": ("(未指定)", "(not specified)"),
+    "editions": ("入库批次", "Editions"),
+    "editions_help": (
+        "方案附件3为项目库的首个版本（数据核对只对照此版本）；此后入库的项目按批次登记文号和日期。"
+        "出库是有记录的变更，不删除项目。",
+        "Appendix 3 of the plan is the library's first edition (the reconciliation compares it "
+        "alone); projects added later come in batches with their document and date. Leaving the "
+        "library is a recorded change, never a deletion.",
+    ),
+    "edition_kind_plan": ("方案附件", "the plan"),
+    "edition_kind_batch": ("批次", "batch"),
+    "document": ("文号", "Document"),
+    "document_date": ("日期", "Date"),
+    "archived_count": ("已出库", "Left"),
+    "by_unit": ("按责任单位", "By responsible unit"),
+    "scorecard_unit_help": (
+        "各责任单位本年度：超前/正常/滞后项目个数、开工率、竣工率、年度完成率。",
+        "Per responsible unit this year: projects ahead, on schedule and behind, start rate, "
+        "completion rate and year completion.",
+    ),
     "error": ("出错了", "Something is wrong"),
     "invalid_fields": ("输入有误：{fields}", "Invalid input: {fields}"),
     "back": ("返回", "Back"),
@@ -248,6 +343,84 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "an actual completion the status completed.",
     ),
     "recorded_on": ("已记录", "Recorded"),
+    # The audit log page (app/web/audit).
+    "audit": ("变更记录", "Audit log"),
+    "audit_help": (
+        "主数据（项目、园区、年度计划、里程碑、问题、令牌等）的每一次变更：谁、何时、哪些字段由什么改为"
+        "什么、原因。最新的在前；时间为北京时间，截止日期含当日。",
+        "Every change to master data (projects, parks, annual plans, milestones, blockers, "
+        "tokens, …): who, when, which fields from what to what, and why. Newest first; times "
+        "are China time, and the until date includes its whole day.",
+    ),
+    "audit_object_type": ("对象类型", "Object type"),
+    "audit_object_key": ("对象", "Object"),
+    "audit_actor": ("操作人", "Changed by"),
+    "audit_action": ("操作", "Action"),
+    "audit_since": ("起始日期", "From"),
+    "audit_until": ("截止日期", "Until"),
+    "audit_at": ("时间", "When"),
+    "audit_changes": ("变更内容", "Changes"),
+    "audit_reason": ("原因", "Reason"),
+    "audit_none": ("没有符合条件的记录。", "No record matches."),
+    "audit_older": ("更早的记录", "Older records"),
+    "audit_newest": ("最新记录", "Newest records"),
+    # The 问题清单 (app/web/blockers).
+    "blockers": ("问题清单", "Blockers"),
+    "blockers_help": (
+        "超期：未办结且已过解决时限（以北京时间当日计）。办结率 = 已办结 ÷ 提出问题。",
+        "Overdue: not resolved and past the deadline (China's calendar). Resolution rate = "
+        "resolved ÷ raised.",
+    ),
+    "blocker": ("问题", "Blocker"),
+    "blocker_id": ("问题编号", "No."),
+    "blocker_type": ("问题类型", "Type"),
+    "blocker_description": ("问题描述", "Description"),
+    "blocker_unit": ("责任单位", "Responsible unit"),
+    "blocker_level": ("层级", "Level"),
+    "blocker_deadline": ("解决时限", "Deadline"),
+    "blocker_state": ("状态", "State"),
+    "blocker_overdue": ("超期", "Overdue"),
+    "blocker_overdue_only": ("只看超期", "Overdue only"),
+    "blocker_raised_by": ("提出人", "Raised by"),
+    "blocker_raised_at": ("提出时间", "Raised"),
+    "blocker_resolution": ("办理结果", "Resolution"),
+    "blocker_resolution_help": (
+        "办结时必填：如何解决的。",
+        "Required to resolve: how it was solved.",
+    ),
+    "blocker_note": ("办理说明", "Note"),
+    "blocker_note_help": (
+        "每一步都须填写：做了什么、为什么。",
+        "Every step needs one: what was done, and why.",
+    ),
+    "blocker_history": ("办理记录", "History"),
+    "blocker_from_report": ("来自进展报告", "From a progress report"),
+    "blocker_none": ("没有符合条件的问题。", "No blocker matches."),
+    "blocker_none_project": ("尚无问题。", "No blocker raised."),
+    "blocker_raise": ("提出问题", "Raise a blocker"),
+    "blocker_raise_for": ("提出问题：{code} {name}", "Raise a blocker: {code} {name}"),
+    "blocker_raised": ("问题已提出。", "The blocker was raised."),
+    "blocker_step": ("办理", "Take a step"),
+    "blocker_step_saved": ("已保存。", "Saved."),
+    "blocker_keep_state": ("状态不变", "Keep the state"),
+    "blocker_changed": (
+        "此问题已被他人修改，未保存；下方为最新情况，请核对后重新提交。",
+        "Someone changed this blocker meanwhile; nothing was stored. It is shown as it now "
+        "stands: check it and submit again.",
+    ),
+    "blocker_officer_help": (
+        "园区联络员可添加办理说明，并将待办或重新打开的问题改为办理中；交办、提级、定时限、办结由规划人员办理。",
+        "Park officers add notes and move an open or reopened blocker to in progress; "
+        "assigning, escalating, deadlines and resolving are for planners.",
+    ),
+    "blocker_by_type": ("按问题类型", "By type"),
+    "blocker_raised_count": ("提出", "Raised"),
+    "blocker_open_count": ("未办结", "Open"),
+    "blocker_resolved_count": ("已办结", "Resolved"),
+    "blocker_rate": ("办结率", "Resolution rate"),
+    "blocker_unassigned": ("未指定", "unassigned"),
+    "blocker_changes": ("变更", "Changes"),
+    "blocker_created": ("提出", "raised"),
 }
 
 VERDICT_EN = {
@@ -310,6 +483,22 @@ FIELD_ERRORS: dict[str, str] = {
         "{invested:,} 万元低于 {period} 已报的 {reported:,} 万元；累计完成投资只增不减。"
     ),
     "investment_above_later": "{invested:,} 万元高于其后 {period} 已报的 {reported:,} 万元。",
+    # The plausibility rules (app/progress/service): a reason lets the report through.
+    "investment_above_total": (
+        "{invested:,} 万元高于项目总投资 {total:,} 万元；如确属实，请在“核实说明”中说明原因。"
+    ),
+    "percent_backwards": (
+        "{percent}% 低于上期已报的 {reported}%；如确属实，请在“核实说明”中说明原因。"
+    ),
+    "status_backwards": (
+        "项目状态较上期倒退（如由已竣工改回在建）；如确属实，请在“核实说明”中说明原因。"
+    ),
+    "completed_without_date": (
+        "报竣工须填写竣工验收的实际日期；如暂无日期，请在“核实说明”中说明原因。"
+    ),
+    "completed_without_percent": (
+        "报竣工时完成百分比应为 100；如确属实，请在“核实说明”中说明原因。"
+    ),
     # Milestone dates (app/plans/milestones).
     "milestone_order": (
         "与已记录的 {other_date} 先后不符："
@@ -328,6 +517,15 @@ FIELD_ERRORS: dict[str, str] = {
     "not_found": "没有编号为 {code} 的项目。",
     "forbidden": "此项目属于园区 {park_id}，不在本账号的填报范围内。",
     "conflict": "此项目已归档，不再接受填报。",
+    # A blocker's steps (app/blockers/service).
+    "blocker_move": "问题状态不能由“{current}”改为“{target}”。",
+    "blocker_resolved": "问题已办结，请先重新打开再修改。",
+    "blocker_level_down": "层级只能提升（园区 → 区 → 市），目前为“{level}”。",
+    "blocker_planners_only": (
+        "园区联络员只能添加办理说明或将问题改为办理中；交办、提级、定时限、办结和重新打开由规划人员办理。"
+    ),
+    "resolution_without_resolving": "只有办结时才填写办理结果。",
+    "blocker_archived_project": "此项目已归档，不再接受新问题。",
 }
 
 

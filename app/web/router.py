@@ -31,7 +31,7 @@ from app.rollups.router import rollup_cache
 from app.rollups.schemas import Dim
 from app.spreadsheets import service as spreadsheets
 from app.spreadsheets.schemas import PERIOD_PATTERN, UploadSummary
-from app.web import i18n, views
+from app.web import audit, blockers, editions, i18n, reviews, views
 from app.web.pages import PageRoute, language, redirect, render, safe_next
 from app.web.session import (
     COOKIE_MAX_AGE,
@@ -46,6 +46,10 @@ from app.web.session import (
 
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
 root = APIRouter(include_in_schema=False)
+router.include_router(editions.router)
+router.include_router(audit.router)
+router.include_router(reviews.router)
+router.include_router(blockers.router)
 
 
 def _allowance(kind: str) -> Any:
@@ -198,10 +202,21 @@ def project_page(
     code: ProjectCode,
     saved: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     reviewed: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    reopened: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
+    reopen_error: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
 ) -> Response:
     """Master data, the progress timeline and invested-to-date over time."""
     project = projects.get_project(session, code=code)
-    return _project_page(request, session, user, project, saved=saved, reviewed=reviewed)
+    return _project_page(
+        request,
+        session,
+        user,
+        project,
+        saved=saved,
+        reviewed=reviewed,
+        reopened=reopened,
+        reopen_error=reopen_error,
+    )
 
 
 def _project_page(
@@ -213,6 +228,8 @@ def _project_page(
     saved: int | None = None,
     reviewed: int | None = None,
     review_error: tuple[int, str] | None = None,
+    reopened: str | None = None,
+    reopen_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     public = projects.project_public(session, project=project)
@@ -223,7 +240,8 @@ def _project_page(
     series = [
         {"as_of": e.as_of.isoformat(), "invested_to_date_wan": e.invested_to_date_wan}
         for e in reversed(history)
-        if e.invested_to_date_wan is not None
+        # A returned report's amount never counted.
+        if e.invested_to_date_wan is not None and e.review_state != ReviewState.returned
     ]
     return render(
         request,
@@ -239,6 +257,12 @@ def _project_page(
             "saved": next((e for e in history if e.id == saved), None),
             "reviewed": next((e for e in history if e.id == reviewed), None),
             "review_error": review_error,
+            "closed": progress.closed_periods(session, project_id=project.id)
+            if Scope.review in user.scopes and project.id is not None
+            else {},
+            "reopened": reopened,
+            "reopen_error": reopen_error,
+            "blockers": blockers.project_section(request, session, project=project, user=user),
         },
         user=user,
         status_code=status_code,
@@ -334,6 +358,8 @@ async def submit_report(
     milestone_start: Annotated[str, Form(max_length=40)] = "",
     milestone_completion: Annotated[str, Form(max_length=40)] = "",
     milestone_operation: Annotated[str, Form(max_length=40)] = "",
+    no_change_confirmed: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
     request_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Store the report through the API's rules, or show their messages by the fields."""
@@ -351,6 +377,8 @@ async def submit_report(
             "milestone_start": milestone_start,
             "milestone_completion": milestone_completion,
             "milestone_operation": milestone_operation,
+            "no_change_confirmed": no_change_confirmed,
+            "reason": reason,
         }
     )
     report = views.parse_report(form, language(request))
@@ -369,6 +397,13 @@ async def submit_report(
             )
         except InvalidInput as exc:
             views.add_rule_errors(form, exc, language(request))
+        except Conflict as exc:
+            # An approved period closed to reports, or an archived project.
+            lang = language(request)
+            closed = "reopen" in exc.detail
+            period = report.as_of.strftime("%Y-%m")
+            text = i18n.message(lang, "period_locked", period=period) if closed else exc.detail
+            form.add("as_of" if closed else "form", text)
         else:
             if not result.replayed:
                 metrics.reports_stored(1, source="api")

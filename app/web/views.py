@@ -247,7 +247,16 @@ class ReportForm:
         self.errors.setdefault(name, []).append(msg)
 
 
-REPORT_FIELDS = ("as_of", "status", "percent_complete", "invested_to_date_wan", "note", "issues")
+REPORT_FIELDS = (
+    "as_of",
+    "status",
+    "percent_complete",
+    "invested_to_date_wan",
+    "note",
+    "issues",
+    "no_change_confirmed",
+    "reason",
+)
 # The actual dates a report may carry, one date field per life-cycle stage.
 MILESTONE_FIELDS = {f"milestone_{kind.value}": kind for kind in MilestoneKind}
 
@@ -286,6 +295,9 @@ def _form_field(loc: Sequence[Any]) -> str:
     """The form field an error's location (in the body) names, else the whole form."""
     if len(loc) >= 2 and loc[0] == "milestones" and f"milestone_{loc[1]}" in MILESTONE_FIELDS:
         return f"milestone_{loc[1]}"
+    if list(loc) == ["milestones"]:
+        # The report as a whole lacks a date: the completion date is the one it needs.
+        return "milestone_completion"
     name = str(loc[0]) if loc else "form"
     return name if name in REPORT_FIELDS else "form"
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app import migrate
 from app.db import build_engine
-from app.models import ProgressEntry, SQLModel
+from app.models import ProgressEntry, Project, SQLModel
 from app.seeding.load import load_seed
 from tests.conftest import SEED_DIR
 
@@ -100,4 +100,50 @@ def test_postgresql_keeps_statistics_of_the_searched_texts(make_database):
             sa.text("SELECT count(*) FROM pg_statistic_ext WHERE stxname = :name"),
             {"name": "st_project_searched_texts"},
         ).scalar_one()
+    engine.dispose()
+
+
+def test_returned_reports_stop_stating_the_latest_figures_on_upgrade(make_database):
+    # Before reviews held, a returned report could state a project's latest figures; the
+    # upgrade recomputes them from the reports that count.
+    url = make_database()
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    with Session(engine) as session:
+        load_seed(session, seed_dir=SEED_DIR)
+        project = session.get(Project, 1)
+        assert project is not None
+        printed = (project.status, project.percent_complete, project.invested_to_date_wan)
+        session.add(
+            ProgressEntry(
+                project_id=1,
+                as_of=date(2026, 10, 31),
+                period="2026-10",
+                status="under_construction",
+                percent_complete=99,
+                invested_to_date_wan=999_999,
+                reporter_name="test",
+                reporter_role="officer",
+                review_state="returned",
+            )
+        )
+        project.status, project.percent_complete, project.invested_to_date_wan = (
+            "under_construction",
+            99,
+            999_999,
+        )
+        session.add(project)
+        session.commit()
+    engine.dispose()
+    migrate.downgrade(url, "9a3e5f27c1b4")
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    with Session(engine) as session:
+        project = session.get(Project, 1)
+        assert project is not None
+        assert (project.status, project.percent_complete, project.invested_to_date_wan) == printed
+        returned = session.exec(
+            sa.select(ProgressEntry.invested_added_wan).where(ProgressEntry.period == "2026-10")  # type: ignore[call-overload]
+        ).scalar_one()
+        assert returned is None
     engine.dispose()

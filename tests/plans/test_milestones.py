@@ -192,7 +192,14 @@ def test_started_on_and_completed_on_follow_the_dates(client, planner, new, sess
     assert _project(session, new).started_on == date(2026, 5, 1)
     client.put(url(new, "start"), json={"actual_date": "2026-05-03"}, headers=planner)
     assert _project(session, new).started_on == date(2026, 5, 3)
-    factories.report(session, new, status="completed", percent_complete=100, as_of="2026-11-30")
+    factories.report(
+        session,
+        new,
+        status="completed",
+        percent_complete=100,
+        as_of="2026-11-30",
+        reason="竣工验收日期随后补录。",
+    )
     done = client.put(url(new, "completion"), json={"actual_date": "2026-11-20"}, headers=planner)
     assert done.status_code == 200, done.text
     project = _project(session, new)

@@ -80,6 +80,8 @@ def test_parallel_officers_lose_nothing(server):
                         "as_of": as_of.isoformat(),
                         "status": STATUSES[(n + index) % 3],
                         "issues": "堵点" if (n + index) % 5 == 0 else "",
+                        # Statuses race back and forth: each report says it is right.
+                        "reason": "并发测试",
                     },
                     headers={"Idempotency-Key": f"c{index}-r{n}"},
                 )

@@ -248,8 +248,8 @@ def test_planner_never_writes(client, auth, session, code):
 
 
 def test_admin_reports_on_any_park(client, auth):
-    response = _post(client, auth("admin"), code=LVSHUN)
-    assert response.status_code == 201
+    response = _post(client, auth("admin"), code=LVSHUN, invested_to_date_wan=50000)
+    assert response.status_code == 201, response.text
     assert response.json()["reporter_role"] == "admin"
 
 

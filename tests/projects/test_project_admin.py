@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from app.audit.log import CLI
 from app.db import build_engine
 from app.models import Category, Park, ProgressEntry, Project
 from app.problems import PreconditionFailed
@@ -467,11 +468,11 @@ def test_a_writer_that_lost_the_race_gets_412(committed_engine):
         etag = service.project_etag(second, project=mine)
         theirs = service.get_project(first, code="INF-010")
         service.update_project(
-            first, project=theirs, changes=ProjectUpdate(name="先到"), if_match=etag
+            first, project=theirs, changes=ProjectUpdate(name="先到"), if_match=etag, actor=CLI
         )
         with pytest.raises(PreconditionFailed):
             service.update_project(
-                second, project=mine, changes=ProjectUpdate(name="后到"), if_match=etag
+                second, project=mine, changes=ProjectUpdate(name="后到"), if_match=etag, actor=CLI
             )
     with Session(committed_engine) as check:
         stored = service.get_project(check, code="INF-010")
@@ -509,7 +510,7 @@ def test_a_create_that_collides_on_the_code_takes_the_next(committed_engine):
 
         def create() -> None:
             with Session(committed_engine) as other:
-                results.append(service.create_project(other, data=data).code)
+                results.append(service.create_project(other, data=data, actor=CLI).code)
 
         racer = threading.Thread(target=create)
         racer.start()

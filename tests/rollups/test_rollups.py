@@ -361,7 +361,15 @@ def test_present_figures_kept_on_the_rows_agree_with_ranked_history(client, auth
                 "issues": "资金未到位",
             },
         ),
-        ("INF-002", {"as_of": "2026-08-31", "status": "completed", "percent_complete": 100}),
+        (
+            "INF-002",
+            {
+                "as_of": "2026-08-31",
+                "status": "completed",
+                "percent_complete": 100,
+                "milestones": {"completion": "2026-08-20"},
+            },
+        ),
         ("INF-015", {"as_of": "2026-10-31", "status": "under_construction", "issues": "设备延迟"}),
     ]
     ids = []

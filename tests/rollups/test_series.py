@@ -24,9 +24,30 @@ PARK = "zhuanghe"
 @pytest.fixture
 def park_of_three(session: Session) -> None:
     factories.park(session)
-    a = factories.project(session, park_id=PARK, name="甲", start_year=2025, end_year=2027)
-    b = factories.project(session, park_id=PARK, name="乙", start_year=2024, end_year=2026)
-    c = factories.project(session, park_id=PARK, name="丙", start_year=2025, end_year=2028)
+    a = factories.project(
+        session,
+        park_id=PARK,
+        name="甲",
+        start_year=2025,
+        end_year=2027,
+        total_investment_wan=10_000,
+    )
+    b = factories.project(
+        session,
+        park_id=PARK,
+        name="乙",
+        start_year=2024,
+        end_year=2026,
+        total_investment_wan=10_000,
+    )
+    c = factories.project(
+        session,
+        park_id=PARK,
+        name="丙",
+        start_year=2025,
+        end_year=2028,
+        total_investment_wan=10_000,
+    )
     for project, as_of, status, invested in (
         (a, "2025-12-31", "pre_construction", 200),
         (a, "2026-02-28", "under_construction", 350),
@@ -58,6 +79,13 @@ def park_of_three(session: Session) -> None:
                 updated_by="test",
             )
         )
+    # The project rows keep the actual start and completion, as a milestone write does.
+    a.started_on, b.completed_on, c.started_on = (
+        date(2026, 3, 1),
+        date(2026, 6, 10),
+        date(2026, 7, 15),
+    )
+    session.add_all([a, b, c])
     session.commit()
 
 

@@ -21,9 +21,15 @@ def history(client, auth, session: Session) -> None:
     factories.park(session)
     officer = auth("officer", park_id=PARK)
     planner = auth("planner")
-    a = factories.project(session, park_id=PARK, start_year=2025, end_year=2027).code
-    b = factories.project(session, park_id=PARK, start_year=2024, end_year=2027).code
-    c = factories.project(session, park_id=PARK, start_year=2026, end_year=2027).code
+    a = factories.project(
+        session, park_id=PARK, start_year=2025, end_year=2027, total_investment_wan=10_000
+    ).code
+    b = factories.project(
+        session, park_id=PARK, start_year=2024, end_year=2027, total_investment_wan=10_000
+    ).code
+    c = factories.project(
+        session, park_id=PARK, start_year=2026, end_year=2027, total_investment_wan=10_000
+    ).code
 
     def report(code: str, as_of: str, status: str, invested: int | None) -> int:
         response = client.post(

@@ -59,9 +59,30 @@ def _plan(session: Session, project: Project, amount: int, **fields: object) -> 
 @pytest.fixture
 def park_of_three(session: Session) -> dict[str, str]:
     factories.park(session)
-    a = factories.project(session, park_id=PARK, name="甲", start_year=2025, end_year=2027)
-    b = factories.project(session, park_id=PARK, name="乙", start_year=2024, end_year=2025)
-    c = factories.project(session, park_id=PARK, name="丙", start_year=2025, end_year=2028)
+    a = factories.project(
+        session,
+        park_id=PARK,
+        name="甲",
+        start_year=2025,
+        end_year=2027,
+        total_investment_wan=10_000,
+    )
+    b = factories.project(
+        session,
+        park_id=PARK,
+        name="乙",
+        start_year=2024,
+        end_year=2025,
+        total_investment_wan=10_000,
+    )
+    c = factories.project(
+        session,
+        park_id=PARK,
+        name="丙",
+        start_year=2025,
+        end_year=2028,
+        total_investment_wan=10_000,
+    )
 
     def report(code: str, as_of: str, status: str, invested: int) -> None:
         factories.report(
@@ -195,7 +216,9 @@ def test_a_project_silent_all_year_completed_nothing_in_it(client, auth, session
     # Reported in 2025, neither reported nor planned in 2026: it has no row of the year, and
     # its 2026 completion is 0, not the 800 it had invested before.
     factories.park(session, id="silent", name="静默园区")
-    quiet = factories.project(session, park_id="silent", start_year=2025, end_year=2027)
+    quiet = factories.project(
+        session, park_id="silent", start_year=2025, end_year=2027, total_investment_wan=10_000
+    )
     factories.report(
         session, quiet.code, as_of="2025-10-31", percent_complete=None, invested_to_date_wan=800
     )

@@ -25,7 +25,9 @@ def served_operations(app: FastAPI) -> dict[tuple[str, str], bool]:
     operations = {}
     for route in routes:
         for method in (getattr(route, "methods", None) or set()) & HTTP_METHODS:
-            operations[(method, route.path)] = bool(getattr(route, "include_in_schema", True))
+            # The path as documented: a convertor (`{id:int}`) is the router's, not the API's.
+            path = getattr(route, "path_format", None) or route.path
+            operations[(method, path)] = bool(getattr(route, "include_in_schema", True))
     return operations
 
 

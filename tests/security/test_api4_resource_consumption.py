@@ -255,6 +255,9 @@ def test_openapi_documents_429_on_limited_operations_only(client):
         ("GET", "/api/v1/reports/compliance"),
         ("GET", "/api/v1/reports/changes"),
         ("GET", "/api/v1/reports/blockers"),
+        ("GET", "/api/v1/blockers"),
+        ("GET", "/api/v1/blockers/summary"),
+        ("GET", "/api/v1/audit"),
         ("GET", "/api/v1/parks/{park_id}/report-template"),
         ("GET", "/api/v1/parks/{park_id}/plan-template"),
     }

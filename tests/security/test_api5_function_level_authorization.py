@@ -45,13 +45,30 @@ RULES = {
     ("GET", "/api/v1/parks/{park_id}/plan-template"): ALL,
     ("POST", "/api/v1/parks/{park_id}/plans"): PLANNERS,
     ("GET", "/api/v1/categories"): ALL,
+    ("GET", "/api/v1/editions"): ALL,
+    ("POST", "/api/v1/editions"): ADMIN,
+    ("GET", "/api/v1/editions/{edition_id}"): ALL,
     ("GET", "/api/v1/rollups"): ALL,
     ("GET", "/api/v1/rollups/series"): ALL,
     ("GET", "/api/v1/reports/reconciliation"): ALL,
     ("GET", "/api/v1/reports/compliance"): ALL,
     ("GET", "/api/v1/reports/changes"): ALL,
     ("GET", "/api/v1/reports/blockers"): ALL,
+    # Blockers: officers on their own park's only (tests/blockers/test_access.py), every role
+    # may raise and take a step; which step is the role's is decided by the step.
+    ("GET", "/api/v1/blockers"): ALL,
+    ("GET", "/api/v1/blockers/summary"): ALL,
+    ("GET", "/api/v1/blockers/{blocker_id}"): ALL,
+    ("PATCH", "/api/v1/blockers/{blocker_id}"): ALL,
+    ("POST", "/api/v1/projects/{code}/blockers"): ALL,
     ("POST", "/api/v1/progress-uploads"): REPORTERS,
+    # Reviews: every role reads the inbox and the log (officers their own park's, API1);
+    # deciding and reopening is the reviewers'.
+    ("GET", "/api/v1/reviews"): ALL,
+    ("POST", "/api/v1/reviews"): REVIEWERS,
+    ("GET", "/api/v1/reviews/log"): ALL,
+    ("POST", "/api/v1/projects/{code}/progress/periods/{period}/reopen"): REVIEWERS,
+    ("GET", "/api/v1/audit"): ADMIN,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     # Operations metrics: network-restricted, or behind METRICS_TOKEN where that is set.
@@ -84,7 +101,18 @@ def entry(session):
 
 def _call(client, entry, method, path, headers):
     entry_id, code = entry
-    url = path.format(code=code, park_id="gaoxin", entry_id=entry_id, year=2026, kind="filing")
+    url = path.format(
+        code=code,
+        park_id="gaoxin",
+        entry_id=entry_id,
+        year=2026,
+        kind="filing",
+        edition_id="plan",
+        # No such blocker (404): every role may call its operations; which blocker and which
+        # step a role may take is tests/blockers/test_access.py's table.
+        blocker_id=999_999,
+        period="2026-10",
+    )
     if path.endswith("/progress-uploads"):
         files = {"file": ("report.csv", _upload(code), "text/csv")}
         return client.request(method, url, files=files, params={"dry_run": "true"}, headers=headers)

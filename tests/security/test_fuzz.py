@@ -31,7 +31,7 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
 # The refusals of schema-valid requests that are true of one operation, and why no schema
 # can state them; any other refusal of valid data fails the test.
-FILTERS = "an unknown park id in `park` (parks are data, created by admins)"
+FILTERS = "an unknown park or edition id in `park` or `edition` (data, created by admins)"
 SPELLINGS = "a spelling repeated, or the name among the aliases"
 REFUSED_ON_MEANING: dict[str, dict[str, str]] = {
     "GET /api/v1/projects": {"422": FILTERS},
@@ -42,12 +42,20 @@ REFUSED_ON_MEANING: dict[str, dict[str, str]] = {
     "GET /api/v1/reports/compliance": {"422": FILTERS},
     "GET /api/v1/reports/changes": {"422": f"{FILTERS}; `to_date` not after `from_date`"},
     "GET /api/v1/reports/blockers": {"422": FILTERS},
+    "GET /api/v1/blockers": {"422": FILTERS},
+    "GET /api/v1/blockers/summary": {"422": FILTERS},
+    "PATCH /api/v1/blockers/{blocker_id}": {
+        "412": "an If-Match that is not the blocker's current ETag",
+        "422": "resolving without `resolution`, or `resolution` without resolving",
+    },
     "POST /api/v1/projects": {
-        "422": "an unknown or archived `park_id`; `end_year` before `start_year`",
+        "422": "an unknown or archived `park_id`; `end_year` before `start_year`; an unknown "
+        "`edition_id`, or the plan's",
     },
     "PATCH /api/v1/projects/{code}": {
         "412": "an If-Match that is not the project's current ETag",
-        "422": "an unknown or archived `park_id`; `end_year` before `start_year`",
+        "422": "an unknown or archived `park_id`; `end_year` before `start_year`; an unknown "
+        "`edition_id`, or the plan's",
     },
     "POST /api/v1/projects/{code}/archive": {"412": "an If-Match not the current ETag"},
     "POST /api/v1/projects/{code}/restore": {"412": "an If-Match not the current ETag"},

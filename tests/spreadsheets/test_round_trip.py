@@ -25,6 +25,9 @@ HEADERS = [
     "累计完成投资（万元）",
     "形象进度",
     "存在问题",
+    "实际竣工日期",
+    "本期无变化",
+    "核实说明",
 ]
 OTHER = "INF-015"  # park lvshun
 UPLOADS = "/api/v1/progress-uploads"
@@ -197,7 +200,12 @@ def test_filled_template_is_stored_with_reporter_and_history(client, officer, se
                 "形象进度": "主体结构封顶，进入设备安装阶段。",
                 "存在问题": "部分进口设备到货延迟。",
             },
-            "INF-006": {"项目状态": "completed", "完成百分比（%）": 100, "存在问题": None},
+            "INF-006": {
+                "项目状态": "completed",
+                "完成百分比（%）": 100,
+                "存在问题": None,
+                "实际竣工日期": as_of.isoformat(),
+            },
         },
     )
     codes = _park_codes(session)

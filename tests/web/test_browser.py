@@ -232,7 +232,7 @@ def test_clicking_a_bar_lists_its_projects(page, live):
 
 def test_officer_reports_through_the_form(page, live):
     with Session(live.engine) as session:
-        code = factories.project(session).code
+        code = factories.project(session, total_investment_wan=200_000).code
     token = live.token("officer", "gaoxin")
     # An earlier point on its investment chart, for the new report to come after. Through
     # the live API: the browser's event loop runs in this thread, so `factories.report` can't.

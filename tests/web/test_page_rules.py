@@ -11,6 +11,7 @@ from tests.web.conftest import csrf_of
 ALL = frozenset({"admin", "planner", "officer"})
 REPORTERS = frozenset({"admin", "officer"})
 REVIEWERS = frozenset({"admin", "planner"})
+ADMIN = frozenset({"admin"})
 PUBLIC = None  # before sign-in
 
 # (method, path) -> the roles that may use it (officers: their own park, gaoxin here).
@@ -32,6 +33,18 @@ PAGE_RULES = {
     ("GET", "/web/spreadsheet/template"): ALL,
     ("POST", "/web/spreadsheet"): REPORTERS,
     ("GET", "/web/reconciliation"): ALL,
+    ("GET", "/web/blockers"): ALL,
+    ("GET", "/web/exports/blockers.{export_format}"): ALL,
+    ("GET", "/web/blockers/{blocker_id}"): ALL,
+    ("POST", "/web/blockers/{blocker_id}"): ALL,
+    ("GET", "/web/projects/{code}/blockers/new"): ALL,
+    ("POST", "/web/projects/{code}/blockers"): ALL,
+    ("GET", "/web/editions"): ALL,
+    ("GET", "/web/reviews"): ALL,
+    ("POST", "/web/reviews"): REVIEWERS,
+    ("POST", "/web/projects/{code}/periods/{period}/reopen"): REVIEWERS,
+    ("GET", "/web/audit"): ADMIN,
+    ("GET", "/web/exports/audit.{export_format}"): ADMIN,
 }
 SIGNED_IN = sorted(op for op, roles in PAGE_RULES.items() if roles is not PUBLIC)
 
@@ -47,7 +60,9 @@ def code(session) -> str:
 
 
 def _call(client, method, path, code):
-    url = path.format(code=code, export_format="csv", entry_id=1)
+    url = path.format(
+        code=code, export_format="csv", entry_id=1, blocker_id=999_999, period="2026-10"
+    )
     if url.endswith("/template"):
         url += "?park=gaoxin"
     if method == "GET":

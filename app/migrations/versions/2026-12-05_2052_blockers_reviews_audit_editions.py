@@ -13,6 +13,7 @@ import sqlmodel
 from alembic import op
 
 import app.models
+from app.progress import years
 
 revision: str = "7a0955a0bdcf"
 down_revision: str | None = "9a3e5f27c1b4"
@@ -37,11 +38,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_record")),
     )
     op.create_index(
-        "ix_audit_record_actor_name", "audit_record", ["actor_name", "id"], unique=False
+        "ix_audit_record_actor_name", "audit_record", ["actor_name", "at", "id"], unique=False
     )
-    op.create_index("ix_audit_record_at", "audit_record", ["at"], unique=False)
+    op.create_index("ix_audit_record_at", "audit_record", ["at", "id"], unique=False)
     op.create_index(
-        "ix_audit_record_object", "audit_record", ["object_type", "object_key", "id"], unique=False
+        "ix_audit_record_object",
+        "audit_record",
+        ["object_type", "object_key", "at", "id"],
+        unique=False,
     )
     op.create_table(
         "edition",
@@ -223,7 +227,56 @@ def upgrade() -> None:
     op.create_index("ix_project_leader", "project", ["leader"], unique=False)
     op.create_index("ix_project_responsible_unit", "project", ["responsible_unit"], unique=False)
     op.create_index("ix_project_national_code", "project", ["national_code"], unique=True)
-    # ### end Alembic commands ###
+    _returned_reports_stop_counting()
+
+
+def _returned_reports_stop_counting() -> None:
+    """A returned report no longer states the latest figures (`app.progress.current.counts`):
+    the projects with one get their latest figures, year openings and moves again."""
+    entry = sa.table(
+        "progress_entry",
+        sa.column("id"),
+        sa.column("project_id"),
+        sa.column("period"),
+        sa.column("revision"),
+        sa.column("review_state"),
+        sa.column("status"),
+        sa.column("percent_complete"),
+        sa.column("invested_to_date_wan"),
+        sa.column("has_issues"),
+    )
+    project = sa.table(
+        "project",
+        sa.column("id"),
+        sa.column("status"),
+        sa.column("percent_complete"),
+        sa.column("invested_to_date_wan"),
+        sa.column("open_issues"),
+    )
+    returned = sa.select(entry.c.project_id).where(entry.c.review_state == "returned")
+
+    def counting(column: str) -> sa.ScalarSelect[object]:
+        return (
+            sa.select(entry.c[column])
+            .where(entry.c.project_id == project.c.id, entry.c.review_state != "returned")
+            .order_by(entry.c.period.desc(), entry.c.revision.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    bind = op.get_bind()
+    bind.execute(
+        sa.update(project)
+        .where(project.c.id.in_(returned))
+        .values(
+            status=sa.func.coalesce(counting("status"), "pre_construction"),
+            percent_complete=counting("percent_complete"),
+            invested_to_date_wan=counting("invested_to_date_wan"),
+            open_issues=sa.func.coalesce(counting("has_issues"), sa.false()),
+        )
+    )
+    for statement in years.history_statements(lambda column: column.in_(returned)):
+        bind.execute(statement)
 
 
 def downgrade() -> None:

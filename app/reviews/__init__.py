@@ -1,0 +1,1 @@
+"""Reviews across the portfolio: the planners' inbox, bulk decisions, the review log."""
