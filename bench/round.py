@@ -77,6 +77,13 @@ def _year_queries(year: int, month: str) -> dict[str, tuple[str, Callable[..., A
             build_rollup,
             RollupQuery.model_validate({"by": "park", "year": year - 1}),
         ),
+        # Scorecards: every rollup now carries the blocker measures, joined per project.
+        "rollup by responsible unit": (
+            "rollup",
+            build_rollup,
+            RollupQuery.model_validate({"by": "unit"}),
+        ),
+        "rollup by leader": ("rollup", build_rollup, RollupQuery.model_validate({"by": "leader"})),
         "series by month": ("series", build_series, SeriesQuery.model_validate(span)),
         "series by month, by park": (
             "series",
@@ -94,10 +101,23 @@ def _year_queries(year: int, month: str) -> dict[str, tuple[str, Callable[..., A
 HTTP_PATHS = {
     "rollup by park (cached)": "/api/v1/rollups?by=park",
     "rollup by park, category (cached)": "/api/v1/rollups?by=park,category",
+    "rollup by responsible unit (cached)": "/api/v1/rollups?by=unit",
     "series by month (cached)": "/api/v1/rollups/series",
     # The page caches its rollups and series like the API: the first view after a change of
     # the data pays for them (`first_ms`), the others do not.
     "overview page": "/web/",
+    # The round's worklists, not cached: every request reads the database.
+    "review inbox, first page of the portfolio": "/api/v1/reviews",
+    "review inbox, one park and period": "/api/v1/reviews?park={park}&period={month}",
+    "review log, one project": "/api/v1/reviews/log?project={code}",
+    "blockers, overdue, first page": "/api/v1/blockers?overdue=true",
+    "blockers, one park": "/api/v1/blockers?park={park}",
+    "blockers summary by responsible unit": "/api/v1/blockers/summary?by=unit",
+    "audit log, newest page (admin)": "/api/v1/audit",
+    "audit log, one plan (admin)": "/api/v1/audit?object_type=plan&object_key={code}/{year}",
+    "reconciliation with its worklist": "/api/v1/reports/reconciliation",
+    "review inbox page": "/web/reviews",
+    "blockers page": "/web/blockers",
 }
 
 
@@ -141,7 +161,17 @@ def counts(url: str) -> dict[str, int]:
     with engine.connect() as conn:
         found = {
             table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in ("project", "progress_entry", "project_year", "plan_revision", "milestone")
+            for table in (
+                "project",
+                "progress_entry",
+                "project_year",
+                "plan_revision",
+                "milestone",
+                "blocker",
+                "blocker_event",
+                "review_record",
+                "audit_record",
+            )
         }
     engine.dispose()
     return found
@@ -177,7 +207,16 @@ def over_http(url: str, rounds: int) -> dict[str, dict[str, Any]]:
     engine = build_engine(url)
     with Session(engine) as session:
         _, secret = create_token(session, name="bench-round", role=Role.planner)
+        _, admin = create_token(session, name="bench-round-admin", role=Role.admin)
+        # A synthetic park and project with a full history, for the filtered worklists.
+        park, code = session.execute(
+            sa.text(
+                "SELECT park_id, code FROM project WHERE code LIKE 'INN-%' ORDER BY id DESC LIMIT 1"
+            )
+        ).one()
     engine.dispose()
+    today = clock.today()
+    values = {"park": park, "code": code, "month": today.strftime("%Y-%m"), "year": today.year}
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
@@ -201,13 +240,15 @@ def over_http(url: str, rounds: int) -> dict[str, dict[str, Any]]:
             if csrf is None:
                 raise RuntimeError("no CSRF field on the sign-in page")
             client.post("/web/login", data={"token": secret, "csrf": csrf.group(1)})
-            headers = {"Authorization": f"Bearer {secret}"}
-            for name, path in HTTP_PATHS.items():
+            for name, template in HTTP_PATHS.items():
+                path = template.format(**values)
                 is_page = path.startswith("/web/")
+                token = admin if "(admin)" in name else secret
+                headers = None if is_page else {"Authorization": f"Bearer {token}"}
                 samples = []
                 for _ in range(rounds):
                     started = time.perf_counter()
-                    answer = client.get(path, headers=None if is_page else headers)
+                    answer = client.get(path, headers=headers)
                     samples.append(1000 * (time.perf_counter() - started))
                     if answer.status_code != 200:
                         raise RuntimeError(f"{path} answered {answer.status_code}")

@@ -16,6 +16,12 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.models import (
+    AuditRecord,
+    Blocker,
+    BlockerEvent,
+    BlockerLevel,
+    BlockerState,
+    BlockerType,
     Category,
     Edition,
     EditionKind,
@@ -27,6 +33,7 @@ from app.models import (
     Project,
     ProjectStatus,
     ProjectYear,
+    ReviewRecord,
     Tier,
     utcnow,
 )
@@ -34,6 +41,7 @@ from app.progress import years
 from app.progress.service import figures_of
 
 SYNTH_REPORTER = "synth"
+SYNTH_REVIEWER = "合成审核"
 _BATCH = 5000
 _DAY = timedelta(days=1)
 _ISSUES = ("征地拆迁未完成", "资金未及时到位", "环评手续待批复", "施工许可办理中", "设备到货延迟")
@@ -144,8 +152,10 @@ def synthesize(
     # Plans and milestones draw from their own stream, so the projects and reports a seed
     # draws stay those it drew before they were added.
     plan_rng = random.Random(f"plans-{seed}")
-    # Who is responsible, from a stream of its own for the same reason.
+    # Who is responsible, and the follow-up (blockers, review and audit records), from streams
+    # of their own for the same reason.
     who_rng = random.Random(f"who-{seed}")
+    follow_rng = random.Random(f"follow-{seed}")
     profile = _profile(seed_dir)
     today = today or clock.today()
     month_ends = _month_ends(months, today)
@@ -237,6 +247,7 @@ def synthesize(
         _insert(session, ProjectYear.__table__, year_rows)  # type: ignore[attr-defined]
         _insert(session, PlanRevision.__table__, revision_rows)  # type: ignore[attr-defined]
         _insert(session, Milestone.__table__, milestone_rows)  # type: ignore[attr-defined]
+        _follow_up(session, follow_rng, ids=ids, rows=rows, revisions=revision_rows, today=today)
         _analyze(session, ProgressEntry.__table__, ProjectYear.__table__)  # type: ignore[attr-defined]
         for statement in years.history_statements(partial(_in, list(ids.values()))):
             session.execute(statement)
@@ -248,6 +259,124 @@ def synthesize(
     return SynthResult(
         parks=new_parks, projects=projects, entries=entries, plans=plans, milestones=milestones
     )
+
+
+# Of the projects whose latest report raises a blocker, and of the others, the share with
+# a blocker in the register; of those, the share already resolved.
+_BLOCKED_SHARE = 0.9
+_OTHER_BLOCKED_SHARE = 0.15
+_RESOLVED_SHARE = 0.6
+
+
+def _follow_up(
+    session: Session,
+    rng: random.Random,
+    *,
+    ids: dict[str, int],
+    rows: list[dict[str, Any]],
+    revisions: list[dict[str, Any]],
+    today: date,
+) -> None:
+    """What the round leaves behind besides reports: a review record for every reviewed
+    entry, blockers with their steps, and the audit records of the plans."""
+    project_ids = list(ids.values())
+    entry = ProgressEntry.__table__  # type: ignore[attr-defined]
+    decided = sa.select(
+        entry.c.project_id,
+        entry.c.period,
+        entry.c.id,
+        sa.case((entry.c.review_state == "approved", "approve"), else_="return"),
+        entry.c.review_comment,
+        entry.c.reviewer_name,
+        sa.literal("planner"),
+        entry.c.reviewed_at,
+    ).where(entry.c.project_id.in_(project_ids), entry.c.reviewed_at.is_not(None))
+    session.execute(
+        sa.insert(ReviewRecord.__table__).from_select(  # type: ignore[attr-defined]
+            [
+                "project_id",
+                "period",
+                "entry_id",
+                "action",
+                "comment",
+                "actor_name",
+                "actor_role",
+                "at",
+            ],
+            decided,
+        )
+    )
+    stamp = datetime.combine(today, time(1), tzinfo=UTC)
+    blockers = []
+    for row in rows:
+        raised = bool(row["open_issues"])
+        if rng.random() >= (_BLOCKED_SHARE if raised else _OTHER_BLOCKED_SHARE):
+            continue
+        resolved = not raised and rng.random() < _RESOLVED_SHARE
+        raised_at = stamp - timedelta(days=rng.randint(5, 400))
+        deadline = (raised_at + timedelta(days=rng.choice((30, 60, 90, 180)))).date()
+        state = BlockerState.resolved if resolved else rng.choice(_OPEN_STATES)
+        blockers.append(
+            {
+                "project_id": ids[row["code"]],
+                "type": rng.choice(list(BlockerType)).value,
+                "description": rng.choice(_ISSUES),
+                "raised_by": SYNTH_REPORTER,
+                "raised_at": raised_at,
+                "responsible_unit": row["responsible_unit"] or rng.choice(UNITS),
+                "level": rng.choice(list(BlockerLevel)).value,
+                "deadline": deadline,
+                "state": state.value,
+                "resolution": "已协调解决。" if resolved else "",
+                "resolved_at": raised_at + timedelta(days=rng.randint(3, 90)) if resolved else None,
+                "version": 1,
+                "updated_at": raised_at,
+            }
+        )
+    _insert(session, Blocker.__table__, blockers)  # type: ignore[attr-defined]
+    blocker = Blocker.__table__  # type: ignore[attr-defined]
+    stored = session.execute(
+        sa.select(blocker.c.id, blocker.c.state, blocker.c.raised_at, blocker.c.resolved_at).where(
+            blocker.c.project_id.in_(project_ids)
+        )
+    ).all()
+    events = []
+    for blocker_id, state, raised_at, resolved_at in stored:
+        events.append(_event(blocker_id, None, BlockerState.open, raised_at))
+        if state != BlockerState.open:
+            events.append(_event(blocker_id, BlockerState.open, state, resolved_at or raised_at))
+    _insert(session, BlockerEvent.__table__, events)  # type: ignore[attr-defined]
+    code_of = {project_id: code for code, project_id in ids.items()}
+    audit = [
+        {
+            "at": r["changed_at"],
+            "actor_name": SYNTH_AUTHOR,
+            "actor_role": "planner",
+            "actor_token_id": None,
+            "object_type": "plan",
+            "object_key": f"{code_of[r['project_id']]}/{r['year']}",
+            "action": "create" if r["revision"] == 1 else "adjust",
+            "changes": {"planned_investment_wan": [None, r["planned_investment_wan"]]},
+            "reason": r["reason"],
+        }
+        for r in revisions
+    ]
+    _insert(session, AuditRecord.__table__, audit)  # type: ignore[attr-defined]
+
+
+_OPEN_STATES = (BlockerState.open, BlockerState.in_progress, BlockerState.reopened)
+
+
+def _event(blocker_id: int, before: str | None, after: str, at: datetime) -> dict[str, Any]:
+    return {
+        "blocker_id": blocker_id,
+        "from_state": before,
+        "to_state": after,
+        "changes": {},
+        "note": "",
+        "actor_name": SYNTH_AUTHOR,
+        "at": at,
+    }
 
 
 def _in(ids: list[int], column: Any) -> Any:
@@ -272,7 +401,12 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> No
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row([_copied(row[c]) for c in columns])
+
+
+def _copied(value: Any) -> Any:
+    # COPY takes a JSON column's value as its text.
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
 def _analyze(session: Session, *tables: sa.Table) -> None:
@@ -293,9 +427,12 @@ def _figures(reports: list[dict[str, Any]], prefix: str = "") -> dict[str, Any]:
 
 
 def _newest(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    # A period counts with its highest revision; the current report is the newest of those.
+    # A period counts with its highest revision among the reports not returned
+    # (`app.progress.current.counts`); the current report is the newest of those.
     counting: dict[str, dict[str, Any]] = {}
     for report in reports:
+        if report["review_state"] == "returned":
+            continue
         if (
             report["period"] not in counting
             or report["revision"] > counting[report["period"]]["revision"]
@@ -384,6 +521,10 @@ def _history(
         received = datetime.combine(as_of + timedelta(days=delay), time(9), tzinfo=UTC)
         revisions = 2 if rng.random() < 0.03 else 1
         for revision in range(1, revisions + 1):
+            state = "approved" if rng.random() < 0.7 else "submitted"
+            if revision < revisions:
+                # A period reported twice: the first report was sent back, the second revises it.
+                state = "returned"
             yield {
                 "as_of": as_of,
                 "period": as_of.strftime("%Y-%m"),
@@ -399,8 +540,12 @@ def _history(
                 "reporter_name": SYNTH_REPORTER,
                 "reporter_role": "officer",
                 "received_at": received + timedelta(hours=revision - 1),
-                "review_state": "approved" if rng.random() < 0.7 else "submitted",
-                "review_comment": "",
+                "review_state": state,
+                "reviewer_name": None if state == "submitted" else SYNTH_REVIEWER,
+                "reviewed_at": None
+                if state == "submitted"
+                else received + timedelta(days=2, hours=revision - 1),
+                "review_comment": "请核实后重新填报。" if state == "returned" else "",
             }
 
 

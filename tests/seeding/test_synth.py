@@ -9,6 +9,8 @@ from sqlmodel import Session, col, func, select
 from app import migrate
 from app.db import build_engine
 from app.models import (
+    Blocker,
+    BlockerEvent,
     Milestone,
     MilestoneKind,
     PlanRevision,
@@ -16,6 +18,7 @@ from app.models import (
     Project,
     ProjectStatus,
     ProjectYear,
+    ReviewRecord,
 )
 from app.progress.schemas import Figures
 from app.progress.service import latest_entries
@@ -111,6 +114,19 @@ def test_synthetic_reports_follow_the_rules(make_database):
         assert {e.period for e in entries} == {f"2026-{m:02d}" for m in range(5, 11)}
         assert any(e.issues for e in entries)
         assert any(e.revision == 2 for e in entries)
+        # A period reported twice had its first report returned; it states no figure.
+        returned = [e for e in entries if e.review_state == "returned"]
+        assert returned
+        assert all((e.project_id, e.period, e.revision + 1) in periods for e in returned)
+        # Every decision is on the review log, and the register holds blockers with steps.
+        reviewed = [e for e in entries if e.reviewed_at is not None]
+        records = session.exec(select(ReviewRecord)).all()
+        assert sorted(r.entry_id for r in records) == sorted(e.id for e in reviewed)
+        blockers = session.exec(select(Blocker)).all()
+        assert blockers
+        assert any(b.state == "resolved" and b.resolution for b in blockers)
+        stepped = {e.blocker_id for e in session.exec(select(BlockerEvent)).all()}
+        assert stepped == {b.id for b in blockers}
     engine.dispose()
 
 
