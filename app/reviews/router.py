@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 
 from app.auth.deps import Reader, Reviewer
 from app.db import SessionDep
@@ -10,6 +10,7 @@ from app.problems import problem_responses
 from app.projects.deps import ProjectByCode
 from app.reviews import service
 from app.reviews.schemas import (
+    BULK_REVIEW_EXAMPLES,
     PERIOD_PATTERN,
     BulkReview,
     BulkReviewResult,
@@ -53,7 +54,9 @@ def list_reviews(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def review_reports(
-    principal: Reviewer, session: SessionDep, review: BulkReview
+    principal: Reviewer,
+    session: SessionDep,
+    review: Annotated[BulkReview, Body(examples=BULK_REVIEW_EXAMPLES)],
 ) -> BulkReviewResult:
     """Planners and admins approve or return up to 500 reports at once, all or nothing."""
     return service.decide(session, review=review, principal=principal)

@@ -2,9 +2,9 @@
 
 import enum
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from app.fields import Text
 from app.models import ReviewAction, ReviewState
@@ -153,32 +153,51 @@ class Decision(enum.StrEnum):
     return_ = "return"
 
 
-class BulkReview(BaseModel):
-    """Approve or return many reports at once: all or nothing, each recorded on its own."""
+EntryIds = Annotated[
+    list[Annotated[int, Field(ge=1, le=2**31 - 1)]],
+    Field(min_length=1, max_length=MAX_PAGE, description=f"Progress entry ids, 1–{MAX_PAGE}."),
+]
+
+
+BULK_REVIEW_EXAMPLES: list[Any] = [
+    {"entry_ids": [101, 102, 103], "decision": "approve", "comment": "数据核实无误。"},
+    {"entry_ids": [104], "decision": "return", "comment": "累计投资低于上月，请核实后重新填报。"},
+]
+
+
+class BulkApprove(BaseModel):
+    """Approve many reports at once, with an optional remark."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"entry_ids": [101, 102, 103], "decision": "approve", "comment": "数据核实无误。"},
-                {
-                    "entry_ids": [104],
-                    "decision": "return",
-                    "comment": "累计投资低于上月，请核实后重新填报。",
-                },
-            ]
-        },
+        json_schema_extra={"examples": [BULK_REVIEW_EXAMPLES[0]]},
     )
 
-    entry_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
-        min_length=1, max_length=MAX_PAGE, description=f"Progress entry ids, 1–{MAX_PAGE}."
-    )
-    decision: Decision
+    entry_ids: EntryIds
+    decision: Literal[Decision.approve]
     comment: Text = Field(
-        default="",
-        max_length=MAX_TEXT,
-        description="The remark recorded with each decision; required to return reports.",
+        default="", max_length=MAX_TEXT, description="The remark recorded with each approval."
     )
+
+
+class BulkReturn(BaseModel):
+    """Return many reports at once, saying what to fix."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [BULK_REVIEW_EXAMPLES[1]]},
+    )
+
+    entry_ids: EntryIds
+    decision: Literal[Decision.return_]
+    comment: Text = Field(
+        min_length=1, max_length=MAX_TEXT, description="What to fix, recorded with each return."
+    )
+
+
+# Approve or return many reports at once: all or nothing, each recorded on its own.
+BulkReview = Annotated[BulkApprove | BulkReturn, Field(discriminator="decision")]
+BULK_REVIEW: TypeAdapter[BulkApprove | BulkReturn] = TypeAdapter(BulkReview)
 
 
 class BulkReviewResult(BaseModel):

@@ -8,10 +8,10 @@ from sqlmodel import Session, col
 
 from app.auth.policy import Principal
 from app.models import Category, Park, ProgressEntry, Project, ReviewRecord, ReviewState, Role
-from app.problems import InvalidInput, field_error
 from app.progress import service as progress
 from app.reviews.schemas import (
-    BulkReview,
+    BulkApprove,
+    BulkReturn,
     BulkReviewResult,
     Decision,
     Inbox,
@@ -101,13 +101,10 @@ def inbox(session: Session, *, query: InboxQuery, principal: Principal) -> Inbox
     )
 
 
-def decide(session: Session, *, review: BulkReview, principal: Principal) -> BulkReviewResult:
+def decide(
+    session: Session, *, review: BulkApprove | BulkReturn, principal: Principal
+) -> BulkReviewResult:
     """Approve or return every report named, all or nothing, each recorded on its own."""
-    if review.decision is Decision.return_ and not review.comment:
-        raise InvalidInput(
-            "Returning reports needs a comment saying what to fix.",
-            errors=[field_error("body", "comment", msg="required to return reports")],
-        )
     state = ReviewState.approved if review.decision is Decision.approve else ReviewState.returned
     items = progress.review_entries(
         session,

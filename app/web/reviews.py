@@ -14,8 +14,8 @@ from app.problems import AppError
 from app.projects import service as projects
 from app.reviews import service
 from app.reviews.schemas import (
+    BULK_REVIEW,
     PERIOD_PATTERN,
-    BulkReview,
     InboxQuery,
     InboxState,
     ReopenRequest,
@@ -116,8 +116,18 @@ def review_selected(
             comment=comment,
             status_code=422,
         )
+    if decision == "return" and not comment.strip():
+        return _page(
+            request,
+            session,
+            user,
+            query=query,
+            error=i18n.message(lang, "review_comment_help"),
+            comment=comment,
+            status_code=422,
+        )
     try:
-        review = BulkReview.model_validate(
+        review = BULK_REVIEW.validate_python(
             {"entry_ids": entry_id, "decision": decision, "comment": comment.strip()}
         )
         result = service.decide(session, review=review, principal=user)
@@ -128,10 +138,7 @@ def review_selected(
         )
     except AppError as exc:
         session.rollback()
-        if exc.status_code == 422 and decision == "return":
-            message = i18n.message(lang, "review_comment_help")
-        else:
-            message = exc.detail
+        message = exc.detail
         return _page(
             request,
             session,

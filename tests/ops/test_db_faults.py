@@ -127,7 +127,12 @@ def test_report_cut_off_mid_transaction_leaves_nothing(pg_cluster, tmp_path):
     token_id, secret = issue_token(url, Role.officer, "gaoxin")
     engine = sa.create_engine(url)
     before, totals = _figures(engine, own), _totals(engine)
-    report = {"as_of": "2024-03-31", "status": "completed", "percent_complete": 100}
+    report = {
+        "as_of": "2024-03-31",
+        "status": "completed",
+        "percent_complete": 100,
+        "milestones": {"completion": "2024-03-20"},
+    }
     headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "cut-off-1"}
     with serve(url, tmp_path) as server, engine.connect() as holder:
         # An uncommitted record with the same key makes the request wait on the unique index

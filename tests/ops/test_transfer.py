@@ -68,7 +68,7 @@ def library(tmp_path) -> Iterator[sa.Engine]:
 def code(library) -> str:
     """A project of park gaoxin made for the test, beside the seeded library's own."""
     with Session(library) as session:
-        return factories.project(session).code
+        return factories.project(session, total_investment_wan=10_000).code
 
 
 @pytest.fixture

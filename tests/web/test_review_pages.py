@@ -1,11 +1,14 @@
 """The review inbox page and the report form's new rules, as planners and officers use them."""
 
+import calendar
 import re
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import Session
 
 from app.models import ProgressEntry
+from app.web.views import period_due
 from tests import factories
 from tests.web.conftest import csrf_of
 
@@ -180,3 +183,19 @@ def test_planners_reopen_a_closed_period_from_the_project_page(sign_in, session,
     )
     assert "已重新开放 2026-10" in done.text
     assert 'id="reopen-2026-10"' not in done.text
+
+
+def test_the_park_page_shows_unchanged_reports_apart(sign_in, session, codes):
+    officer = factories.token(session, "officer", "gaoxin")[0]
+    due = period_due()
+    year, month = map(int, due.period.split("-"))
+    end = date(year, month, calendar.monthrange(year, month)[1])
+    for as_of in (date(year, month, 1) - timedelta(days=1), end):
+        factories.report(
+            session, codes[0], by=officer, as_of=as_of.isoformat(), invested_to_date_wan=200
+        )
+    page = sign_in("officer", "gaoxin").get("/web/my")
+    assert page.status_code == 200
+    assert "未更新 1" in page.text
+    row = page.text.split(f'data-code="{codes[0]}"', 1)[1].split("</tr>", 1)[0]
+    assert "未更新" in row

@@ -207,6 +207,7 @@ def test_parks_rank_by_year_completion_with_unplanned_last():
                 "verdict": None,
                 "start_rate_pct": None,
                 "completion_rate_pct": None,
+                "resolution_rate_pct": None,
                 "projects": "/api/v1/projects",
             }
         )
