@@ -371,7 +371,16 @@ class ProgressEntry(SQLModel, table=True):
                 "official_resumed",
             ],
         ),
-        sa.Index("ix_progress_entry_review_state", "review_state"),
+        # The review inbox walks one state's reports in order of arrival, of every period or
+        # of one.
+        sa.Index("ix_progress_entry_review_state", "review_state", "received_at", "id"),
+        sa.Index(
+            "ix_progress_entry_review_state_period",
+            "review_state",
+            "period",
+            "received_at",
+            "id",
+        ),
         sa.Index("ix_progress_entry_reviewed_at", "reviewed_at"),
     )
 

@@ -12,6 +12,7 @@ from app.progress.schemas import MAX_TEXT, PROGRESS_EXAMPLE, ProgressEntryPublic
 from app.projects.schemas import CategoryId, ParkSlug, ProjectCodeFilter, split_lists
 
 MAX_PAGE = 500
+INBOX_COUNT_CAP = 10_000
 _SUBMITTED: dict[str, Any] = {
     **PROGRESS_EXAMPLE,
     "id": 101,
@@ -132,6 +133,7 @@ class Inbox(BaseModel):
                         }
                     ],
                     "total": 1,
+                    "total_exact": True,
                     "limit": 50,
                     "offset": 0,
                 }
@@ -141,7 +143,13 @@ class Inbox(BaseModel):
 
     state: InboxState
     items: list[InboxItem]
-    total: int = Field(description="Reports in this state matching the filters.")
+    total: int = Field(
+        description="Reports in this state matching the filters, counted up to "
+        f"{INBOX_COUNT_CAP:,}."
+    )
+    total_exact: bool = Field(
+        description=f"False when more than {INBOX_COUNT_CAP:,} match: `total` is then a floor."
+    )
     limit: int
     offset: int
 

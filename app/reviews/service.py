@@ -10,6 +10,7 @@ from app.auth.policy import Principal
 from app.models import Category, Park, ProgressEntry, Project, ReviewRecord, ReviewState, Role
 from app.progress import service as progress
 from app.reviews.schemas import (
+    INBOX_COUNT_CAP,
     BulkApprove,
     BulkReturn,
     BulkReviewResult,
@@ -63,8 +64,10 @@ def inbox(session: Session, *, query: InboxQuery, principal: Principal) -> Inbox
         Project.__table__,  # type: ignore[attr-defined]
         col(Project.id) == col(ProgressEntry.project_id),
     )
+    # Counted up to a cap: a backlog past it reads "more than", not a scan of all of it.
+    counted = sa.select(sa.literal(1)).select_from(joined).where(*conditions)
     total = session.execute(
-        sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        sa.select(sa.func.count()).select_from(counted.limit(INBOX_COUNT_CAP + 1).subquery())
     ).scalar_one()
     order: tuple[Any, ...] = (col(ProgressEntry.received_at), col(ProgressEntry.id))
     if query.sort is InboxSort.newest:
@@ -97,7 +100,12 @@ def inbox(session: Session, *, query: InboxQuery, principal: Principal) -> Inbox
         for entry, code, name, park_id, park_name, category in rows
     ]
     return Inbox(
-        state=query.state, items=items, total=total, limit=query.limit, offset=query.offset
+        state=query.state,
+        items=items,
+        total=min(total, INBOX_COUNT_CAP),
+        total_exact=total <= INBOX_COUNT_CAP,
+        limit=query.limit,
+        offset=query.offset,
     )
 
 

@@ -287,3 +287,17 @@ def test_every_review_action_is_logged_with_who_when_and_comment(client, officer
     assert all(i["at"] for i in items)
     only = client.get(f"{REVIEWS}/log?project={code}&action=return", headers=planner).json()
     assert [i["action"] for i in only["items"]] == ["return"]
+
+
+def test_a_backlog_past_the_cap_is_counted_as_a_floor(client, officer, planner, code, monkeypatch):
+    from app.reviews import service
+
+    monkeypatch.setattr(service, "INBOX_COUNT_CAP", 1)
+    _report(client, officer, code, as_of="2026-09-30")
+    _report(client, officer, code)
+    body = client.get(f"{REVIEWS}?project={code}", headers=planner).json()
+    assert (body["total"], body["total_exact"]) == (1, False)
+    assert len(body["items"]) == 2
+    monkeypatch.setattr(service, "INBOX_COUNT_CAP", 2)
+    body = client.get(f"{REVIEWS}?project={code}", headers=planner).json()
+    assert (body["total"], body["total_exact"]) == (2, True)
