@@ -140,7 +140,7 @@ class AuditQuery(BaseModel):
     before: int | None = Field(
         default=None,
         ge=1,
-        le=2**63 - 1,
+        le=2**31 - 1,  # the id column is a 32-bit integer on PostgreSQL
         description="Cursor: the records after this one, newest first (the `next` link sets it).",
     )
     limit: int = Field(default=50, ge=1, le=MAX_PAGE, description=f"Page size, 1–{MAX_PAGE}.")

@@ -232,3 +232,9 @@ def test_export_has_a_row_per_changed_field(client, admin, session):
     assert workbook.status_code == 200
     sheet = load_workbook(io.BytesIO(workbook.content))["变更记录"]
     assert [c.value for c in sheet[2]][7:9] == ["aliases", "大连高新区"]
+
+
+def test_a_cursor_past_any_id_is_refused_not_a_500(client, auth):
+    response = client.get("/api/v1/audit?before=9223372036854775806", headers=auth("admin"))
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -129,7 +129,12 @@ def test_parallel_officers_lose_nothing(server):
         as_of = date(2022, 1, 1)
         replay = client.post(
             f"/api/v1/projects/{codes[0]}/progress",
-            json={"as_of": as_of.isoformat(), "status": STATUSES[0], "issues": "堵点"},
+            json={
+                "as_of": as_of.isoformat(),
+                "status": STATUSES[0],
+                "issues": "堵点",
+                "reason": "并发测试",
+            },
             headers={"Idempotency-Key": "c0-r0"},
         )
         assert replay.status_code == 201
